@@ -1,0 +1,106 @@
+/**
+ * The one order every run list follows (decisions.md, "Order"): newest first by `createdAt`
+ * (runs without a date last), ties broken by source id, then native id (numerically where both
+ * are numbers), both ascending. A position is the last run a reader has seen; "after" it means
+ * strictly later in this order, which is what lets one cursor hold a place in every source.
+ */
+import type { Key, Run, RunConclusion, RunStatus } from './types';
+
+export interface RunPosition {
+  createdAt: number | null;
+  sourceId: string;
+  nativeId: string;
+}
+
+const NUMERIC = /^\d{1,15}$/;
+
+export function compareNativeIds(a: string, b: string): number {
+  if (NUMERIC.test(a) && NUMERIC.test(b)) return Number(a) - Number(b);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function compareRunPositions(a: RunPosition, b: RunPosition): number {
+  if (a.createdAt !== b.createdAt) {
+    if (a.createdAt === null) return 1;
+    if (b.createdAt === null) return -1;
+    return b.createdAt - a.createdAt;
+  }
+  if (a.sourceId !== b.sourceId) return a.sourceId < b.sourceId ? -1 : 1;
+  return compareNativeIds(a.nativeId, b.nativeId);
+}
+
+export const positionOf = (run: Run): RunPosition => ({
+  createdAt: run.createdAt,
+  sourceId: run.sourceId,
+  nativeId: run.nativeId,
+});
+
+export const compareRuns = (a: Run, b: Run) => compareRunPositions(positionOf(a), positionOf(b));
+
+/** Filters in vendor terms: project and host keys of one source, times in epoch seconds. */
+export interface RunFilter {
+  projectKeys?: Key[];
+  hostKeys?: Key[];
+  statuses?: RunStatus[];
+  conclusions?: RunConclusion[];
+  isClosed?: boolean;
+  /** Inclusive, epoch seconds. */
+  createdAfter?: number;
+  /** Exclusive, epoch seconds. */
+  createdBefore?: number;
+}
+
+export interface RunQuery {
+  filter: RunFilter;
+  /** Return only runs strictly after this position. */
+  after?: RunPosition;
+  /** How many runs the caller wants; a source returns at most this many. */
+  limit: number;
+}
+
+export interface RunSlice {
+  runs: Run[];
+  /** True when the source holds more matching runs after the last one returned. */
+  hasMore: boolean;
+}
+
+export const sameKey = (a: Key, b: Key) => a.length === b.length && a.every((part, i) => part === b[i]);
+
+/**
+ * Everything in a RunFilter that does not need the vendor: sources apply it after whatever they
+ * could push down, so a filter gives the same answer pushed down or not. `hostMatches` decides
+ * host membership, which only the source knows how to read from its runs.
+ */
+export function matchesFilter(run: Run, filter: RunFilter, hostMatches?: (run: Run) => boolean): boolean {
+  if (filter.projectKeys && !(run.projectKey && filter.projectKeys.some((k) => sameKey(k, run.projectKey!)))) return false;
+  if (filter.hostKeys && !(hostMatches ? hostMatches(run) : false)) return false;
+  if (filter.statuses && !filter.statuses.includes(run.status)) return false;
+  if (filter.conclusions && !(run.conclusion && filter.conclusions.includes(run.conclusion))) return false;
+  if (filter.isClosed !== undefined && run.isClosed !== filter.isClosed) return false;
+  if (filter.createdAfter !== undefined && (run.createdAt === null || run.createdAt < filter.createdAfter)) return false;
+  if (filter.createdBefore !== undefined && (run.createdAt === null || run.createdAt >= filter.createdBefore)) return false;
+  return true;
+}
+
+/**
+ * For sources that read a candidate set and order it themselves: filter, sort, drop what is at or
+ * before the position, and cut to the limit.
+ */
+export function sliceRuns(
+  candidates: Iterable<Run>,
+  query: RunQuery,
+  hostMatches?: (run: Run) => boolean,
+): RunSlice {
+  const after = query.after;
+  const matching: Run[] = [];
+  const seen = new Set<string>();
+  for (const run of candidates) {
+    if (seen.has(run.nativeId)) continue;
+    seen.add(run.nativeId);
+    if (!matchesFilter(run, query.filter, hostMatches)) continue;
+    if (after && compareRunPositions(positionOf(run), after) <= 0) continue;
+    matching.push(run);
+  }
+  matching.sort(compareRuns);
+  return { runs: matching.slice(0, query.limit), hasMore: matching.length > query.limit };
+}

@@ -1,0 +1,81 @@
+/**
+ * The interface every vendor implements. A Source is created once from config and shared by all
+ * requests; what belongs to one GraphQL request (its id, its memo of upstream reads, its logger)
+ * travels in the RequestScope passed to every call.
+ */
+import type { GatewayError } from './errors';
+import type { RunQuery, RunSlice } from './runs';
+import type { Host, Key, Project, Run, SourceInfo } from './types';
+
+export interface Logger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface RequestScope {
+  readonly requestId: string;
+  readonly log: Logger;
+  /**
+   * Runs `load` once per key within this request and shares the promise (request deduplication,
+   * like RESTDataSource's). A rejected load is forgotten at once: failures are never cached.
+   */
+  memo<T>(key: string, load: () => Promise<T>): Promise<T>;
+}
+
+/** addRun in vendor terms. The graph layer has already checked the blocks belong to this vendor. */
+export interface AddRunRequest {
+  projectKey: Key;
+  name?: string;
+  description?: string;
+  hostKey?: Key;
+  testrail?: {
+    suiteId?: string;
+    milestoneId?: string;
+    assignedToId?: string;
+    includeAll?: boolean;
+    caseIds?: string[];
+    refs?: string;
+  };
+  qacomplete?: {
+    testId?: string;
+    testSetId?: string;
+    testConfigId?: string;
+    releaseId?: string;
+    isSequential?: boolean;
+    forceNewRunCreation?: boolean;
+  };
+  enterpriseTester?: { scriptAssignmentId: string; testerId?: string };
+}
+
+export interface DeleteOutcome {
+  deleted: boolean;
+  affectedTests: number | null;
+}
+
+/** A per-key batch answer: the object, or the error for that key alone (DataLoader style). */
+export type Batch<T> = Array<T | GatewayError>;
+
+export interface Source {
+  readonly info: SourceInfo;
+
+  listProjects(scope: RequestScope): Promise<Project[]>;
+  /** Results in key order; a missing project is a NOT_FOUND error in its slot. */
+  getProjects(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Project>>;
+
+  /** Matching runs after `query.after`, in the order of model/runs.ts, at most `query.limit`. */
+  listRuns(scope: RequestScope, query: RunQuery): Promise<RunSlice>;
+  getRuns(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Run>>;
+
+  /** Sources without hosts answer [] and errors, and say so in `capabilities.hosts`. */
+  listHosts(scope: RequestScope): Promise<Host[]>;
+  getHosts(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Host>>;
+
+  addRun(scope: RequestScope, request: AddRunRequest): Promise<Run>;
+  restartRun(scope: RequestScope, key: Key): Promise<Run>;
+  closeRun(scope: RequestScope, key: Key): Promise<Run>;
+  deleteRun(scope: RequestScope, key: Key, dryRun: boolean): Promise<DeleteOutcome>;
+
+  /** Releases sockets; called on shutdown. */
+  close(): Promise<void>;
+}
