@@ -21,6 +21,8 @@ export interface RequestScope {
    * like RESTDataSource's). A rejected load is forgotten at once: failures are never cached.
    */
   memo<T>(key: string, load: () => Promise<T>): Promise<T>;
+  /** What `memo` already holds for a key, without loading it. */
+  peek<T>(key: string): Promise<T> | undefined;
 }
 
 /** addRun in vendor terms. The graph layer has already checked the blocks belong to this vendor. */

@@ -1,0 +1,38 @@
+import type { Run } from '../../model/types';
+import type { GraphContext } from '../../server/context';
+import type { Resolvers } from '../__generated__/resolvers';
+import { decodeId, encodeId } from '../ids';
+import { runConnection } from '../runs';
+
+export async function loadRun(ctx: GraphContext, id: string): Promise<Run> {
+  const { sourceId, key } = decodeId(id, ['Run']);
+  ctx.catalog.sourceOfId(sourceId);
+  return ctx.loaders.run.load({ sourceId, key });
+}
+
+export const runResolvers: Resolvers = {
+  Query: {
+    run: (_parent, { id }, ctx) => loadRun(ctx, id),
+    runs: (_parent, args, ctx, info) => runConnection(ctx, info, args),
+  },
+  Run: {
+    __resolveReference: (ref, ctx) => loadRun(ctx, ref.id),
+    id: (run) => encodeId('Run', run.sourceId, run.key),
+    source: (run, _args, ctx) => ctx.catalog.sourceOfId(run.sourceId).info,
+    project: (run, _args, ctx) => (run.projectKey ? ctx.loaders.project.load({ sourceId: run.sourceId, key: run.projectKey }) : null),
+    host: async (run, _args, ctx) => {
+      const ref = run.host;
+      if (!ref) return null;
+      if ('key' in ref) return ctx.loaders.host.load({ sourceId: run.sourceId, key: ref.key });
+      // The vendor only names the host: match it among the source's configured hosts. A host
+      // rungraph has no token for is not one of ours, so the run has no Host object.
+      try {
+        const hosts = await ctx.loaders.hostsOfSource.load(run.sourceId);
+        return hosts.find((h) => h.name === ref.name) ?? null;
+      } catch (error) {
+        ctx.loaders.hostsOfSource.clear(run.sourceId);
+        throw error;
+      }
+    },
+  },
+};

@@ -1,0 +1,113 @@
+/**
+ * Run lists for the graph: turns a GraphQL RunFilter (global IDs, DateTimes) into per-source
+ * model filters, asks the catalog for a page and shapes the connection. Shared by Query.runs,
+ * Project.runs and Host.runs, which differ only in what they pin the filter to.
+ */
+import type { GraphQLResolveInfo } from 'graphql';
+import { badInput, type GatewayError } from '../model/errors';
+import { sameKey, type RunFilter } from '../model/runs';
+import type { Key } from '../model/types';
+import type { GraphContext } from '../server/context';
+import type { RunFilter as RunFilterInput } from './__generated__/resolvers';
+import { checkFirst, decodeRunCursor, encodeRunCursor, type RunConnectionModel } from './connections';
+import { decodeId } from './ids';
+
+export interface RunListArgs {
+  filter?: RunFilterInput | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+/** What a nested list is pinned to: the parent project or host. */
+export interface RunListPin {
+  sourceId: string;
+  projectKey?: Key;
+  hostKey?: Key;
+}
+
+export function runFilters(ctx: GraphContext, input: RunFilterInput | null | undefined, pin?: RunListPin): Map<string, RunFilter> {
+  const f = input ?? {};
+  let sources = ctx.catalog.selectSources(f.sourceIds);
+  if (pin) sources = sources.filter((s) => s.info.id === pin.sourceId);
+
+  const projectKeys = groupIds(f.projectIds, 'Project', 'projectIds');
+  const hostKeys = groupIds(f.hostIds, 'Host', 'hostIds');
+  if (f.hostIds) sources = sources.filter((s) => s.info.capabilities.hosts);
+
+  const base: RunFilter = {};
+  if (f.statuses) base.statuses = [...f.statuses];
+  if (f.conclusions) base.conclusions = [...f.conclusions];
+  if (f.isClosed !== null && f.isClosed !== undefined) base.isClosed = f.isClosed;
+  // Whole seconds: t ≥ 10.5 ⇔ t ≥ 11 and t < 10.5 ⇔ t < 11, so both bounds round up.
+  if (f.createdAfter !== null && f.createdAfter !== undefined) base.createdAfter = Math.ceil(f.createdAfter);
+  if (f.createdBefore !== null && f.createdBefore !== undefined) base.createdBefore = Math.ceil(f.createdBefore);
+
+  const filters = new Map<string, RunFilter>();
+  for (const source of sources) {
+    const id = source.info.id;
+    const filter: RunFilter = { ...base };
+    if (projectKeys) {
+      if (!projectKeys.has(id)) continue;
+      filter.projectKeys = projectKeys.get(id);
+    }
+    if (hostKeys) {
+      if (!hostKeys.has(id)) continue;
+      filter.hostKeys = hostKeys.get(id);
+    }
+    // A nested list's own project or host, intersected with what the filter names.
+    if (pin?.projectKey) {
+      if (filter.projectKeys && !filter.projectKeys.some((k) => sameKey(k, pin.projectKey!))) continue;
+      filter.projectKeys = [pin.projectKey];
+    }
+    if (pin?.hostKey) {
+      if (filter.hostKeys && !filter.hostKeys.some((k) => sameKey(k, pin.hostKey!))) continue;
+      filter.hostKeys = [pin.hostKey];
+    }
+    filters.set(id, filter);
+  }
+  return filters;
+}
+
+function groupIds(ids: readonly string[] | null | undefined, type: 'Project' | 'Host', field: string): Map<string, Key[]> | undefined {
+  if (!ids) return undefined;
+  const grouped = new Map<string, Key[]>();
+  for (const id of ids) {
+    let decoded;
+    try {
+      decoded = decodeId(id, [type]);
+    } catch (error) {
+      throw badInput(`filter.${field}: ${(error as Error).message}`);
+    }
+    grouped.set(decoded.sourceId, [...(grouped.get(decoded.sourceId) ?? []), decoded.key]);
+  }
+  return grouped;
+}
+
+/**
+ * One page of runs. Failures of single sources are recorded on the context (the response
+ * plugin adds them as errors at this field's path) unless `strict`, where the one failure is thrown.
+ */
+export async function runConnection(
+  ctx: GraphContext,
+  info: GraphQLResolveInfo,
+  args: RunListArgs,
+  pin?: RunListPin,
+): Promise<RunConnectionModel> {
+  const first = checkFirst(args.first);
+  const after = decodeRunCursor(args.after);
+  const filters = runFilters(ctx, args.filter, pin);
+  const page = await ctx.catalog.pageRuns(ctx.scope, filters, first, after);
+  if (pin && page.failures.length > 0) throw page.failures[0];
+  recordFailures(ctx, info, page.failures);
+  for (const { run } of page.edges) ctx.loaders.run.prime({ sourceId: run.sourceId, key: run.key }, run);
+  return {
+    edges: page.edges.map(({ run, positions }) => ({ cursor: encodeRunCursor(positions), node: run })),
+    pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.edges.length > 0 ? encodeRunCursor(page.endPositions) : (args.after ?? null) },
+  };
+}
+
+export function recordFailures(ctx: GraphContext, info: GraphQLResolveInfo, failures: readonly GatewayError[]): void {
+  const path: Array<string | number> = [];
+  for (let p: GraphQLResolveInfo['path'] | undefined = info.path; p; p = p.prev) path.unshift(p.key);
+  for (const error of failures) ctx.partialFailures.push({ error, path });
+}

@@ -1,0 +1,285 @@
+/**
+ * One vendor connection's HTTP traffic: the shared undici agent, auth headers, timeouts, a
+ * concurrency cap, bounded retries for idempotent reads, body limits, one log line per call, and
+ * the translation of HTTP failures into the contract's error codes. Vendor clients stay small:
+ * they build paths, read envelopes and say how their own error bodies map (`vendorError`).
+ *
+ * Retry rules (decisions.md): reads only, at most `maxRetries` more attempts, on 429, 502, 503,
+ * 504 and dropped connections. A `Retry-After` up to `maxRetryAfterSeconds` is honoured; a longer
+ * one is RATE_LIMITED at once. Writes are sent exactly once whatever happens: a retried POST could
+ * create a second run.
+ */
+import { Agent, errors as undiciErrors, request } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { ErrorCode, GatewayError } from '../model/errors';
+import type { Logger } from '../model/source';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface UpstreamRequest {
+  method: Method;
+  /** Appended to the base URL as is (vendors differ in how paths and query strings look). */
+  path: string;
+  /** The route pattern for logs and metrics, without ids (e.g. `get_run/{id}`). */
+  route: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Reads are retried; defaults to true for GET only. */
+  idempotent?: boolean;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+export interface UpstreamOptions {
+  sourceId: string;
+  /** Base URL without a trailing slash. */
+  baseUrl: string;
+  /** Static headers (authorization); never logged. */
+  headers: Record<string, string>;
+  log: Logger;
+  timeoutMs?: number;
+  maxRetries?: number;
+  maxRetryAfterSeconds?: number;
+  concurrency?: number;
+  maxBodyBytes?: number;
+  /**
+   * The vendor's reading of a non-2xx answer. Return undefined to fall back to the standard
+   * mapping below (401, 403, 404, 408, 409, 429, 5xx, anything else).
+   */
+  vendorError?: (response: UpstreamResponse, request: UpstreamRequest) => GatewayError | undefined;
+}
+
+export const UPSTREAM_DEFAULTS = {
+  timeoutMs: 10_000,
+  maxRetries: 2,
+  maxRetryAfterSeconds: 30,
+  concurrency: 8,
+  maxBodyBytes: 32 * 1024 * 1024,
+} as const;
+
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+
+/** Transport failures that never reached the vendor's logic (kept off the public extensions). */
+const retryableTransportErrors = new WeakSet<GatewayError>();
+
+/** One process-wide connection pool; per-origin limits come from `connections`. */
+let sharedAgent: Agent | undefined;
+export function httpAgent(): Agent {
+  sharedAgent ??= new Agent({ connections: 64, keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });
+  return sharedAgent;
+}
+
+export async function closeHttpAgent(): Promise<void> {
+  const agent = sharedAgent;
+  sharedAgent = undefined;
+  await agent?.close();
+}
+
+export class Upstream {
+  private readonly options: Required<Omit<UpstreamOptions, 'vendorError'>> & Pick<UpstreamOptions, 'vendorError'>;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(options: UpstreamOptions) {
+    this.options = {
+      timeoutMs: UPSTREAM_DEFAULTS.timeoutMs,
+      maxRetries: UPSTREAM_DEFAULTS.maxRetries,
+      maxRetryAfterSeconds: UPSTREAM_DEFAULTS.maxRetryAfterSeconds,
+      concurrency: UPSTREAM_DEFAULTS.concurrency,
+      maxBodyBytes: UPSTREAM_DEFAULTS.maxBodyBytes,
+      ...stripUndefined(options),
+    };
+  }
+
+  get sourceId(): string {
+    return this.options.sourceId;
+  }
+
+  /** Sends the request and returns a 2xx answer; anything else becomes a GatewayError. */
+  async send(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const idempotent = req.idempotent ?? req.method === 'GET';
+    const started = Date.now();
+    let retries = 0;
+    for (;;) {
+      let outcome: UpstreamResponse | GatewayError;
+      try {
+        outcome = await this.withSlot(() => this.once(req));
+      } catch (error) {
+        outcome = this.transportError(error, req);
+      }
+      const retryIn = idempotent && retries < this.options.maxRetries ? this.retryDelay(outcome, retries) : undefined;
+      if (retryIn !== undefined) {
+        retries += 1;
+        await sleep(retryIn);
+        continue;
+      }
+      const error = outcome instanceof GatewayError ? outcome : this.errorFor(outcome, req);
+      this.options.log.info(
+        {
+          source: this.options.sourceId,
+          method: req.method,
+          route: req.route,
+          status: outcome instanceof GatewayError ? undefined : outcome.status,
+          error: error?.code,
+          durationMs: Date.now() - started,
+          retries,
+        },
+        'upstream call',
+      );
+      if (error) throw error;
+      return outcome as UpstreamResponse;
+    }
+  }
+
+  /** Parses a JSON body; a body that is not JSON is the vendor answering something we cannot read. */
+  json(response: UpstreamResponse, req: UpstreamRequest): unknown {
+    try {
+      return JSON.parse(response.text);
+    } catch {
+      const type = String(response.headers['content-type'] ?? 'no content type');
+      throw new GatewayError(
+        ErrorCode.UPSTREAM_ERROR,
+        `${req.route} answered ${response.status} with a body that is not JSON (${type}).`,
+        { source: this.options.sourceId, status: response.status },
+      );
+    }
+  }
+
+  private async once(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers['content-type'] = 'application/json';
+    }
+    const response = await request(this.options.baseUrl + req.path, {
+      method: req.method,
+      headers,
+      body,
+      dispatcher: httpAgent(),
+      headersTimeout: this.options.timeoutMs,
+      bodyTimeout: this.options.timeoutMs,
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+    });
+    const text = await readLimited(response.body, this.options.maxBodyBytes);
+    return { status: response.statusCode, headers: response.headers, text };
+  }
+
+  /** How long to wait before the next attempt, or undefined when this outcome is final. */
+  private retryDelay(outcome: UpstreamResponse | GatewayError, retries: number): number | undefined {
+    const backoff = () => Math.round(200 * 2 ** retries * (0.5 + Math.random()));
+    if (outcome instanceof GatewayError) {
+      return retryableTransportErrors.has(outcome) ? backoff() : undefined;
+    }
+    if (!RETRYABLE_STATUS.has(outcome.status)) return undefined;
+    const retryAfter = parseRetryAfter(outcome.headers['retry-after']);
+    if (retryAfter === undefined) return backoff();
+    if (retryAfter > this.options.maxRetryAfterSeconds) return undefined;
+    return retryAfter * 1000;
+  }
+
+  private errorFor(response: UpstreamResponse, req: UpstreamRequest): GatewayError | undefined {
+    if (response.status >= 200 && response.status < 300) return undefined;
+    const vendor = this.options.vendorError?.(response, req);
+    if (vendor) return vendor.withSource(this.options.sourceId);
+    const source = this.options.sourceId;
+    const status = response.status;
+    const vendorMessage = vendorMessageOf(response.text);
+    const make = (code: ErrorCode, message: string, extra: { retryAfter?: number } = {}) =>
+      new GatewayError(code, message, { source, status, vendorMessage, ...extra });
+    if (status === 401) return make(ErrorCode.UNAUTHENTICATED, `${source} rejected the configured credentials.`);
+    if (status === 403) return make(ErrorCode.FORBIDDEN, `${source} refused ${req.route} for the configured credentials.`);
+    if (status === 404) return make(ErrorCode.NOT_FOUND, `${source} has no such object (${req.route}).`);
+    if (status === 429) {
+      const retryAfter = parseRetryAfter(response.headers['retry-after']);
+      return make(ErrorCode.RATE_LIMITED, `${source} kept answering 429 (rate limited).`, retryAfter === undefined ? {} : { retryAfter });
+    }
+    if (status === 408 || status === 409 || status >= 500) {
+      return make(ErrorCode.UPSTREAM_UNAVAILABLE, `${source} is unavailable: it answered ${status} to ${req.route}.`);
+    }
+    return make(ErrorCode.UPSTREAM_ERROR, `${source} answered ${status} to ${req.route}, which rungraph does not expect.`);
+  }
+
+  private transportError(error: unknown, req: UpstreamRequest): GatewayError {
+    const source = this.options.sourceId;
+    if (error instanceof GatewayError) return error.withSource(source);
+    const code = (error as { code?: string }).code;
+    const name = (error as { name?: string }).name;
+    if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError || name === 'TimeoutError' || name === 'AbortError') {
+      return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `${source} did not answer ${req.route} within ${this.options.timeoutMs} ms.`, { source });
+    }
+    const unavailable = new GatewayError(
+      ErrorCode.UPSTREAM_UNAVAILABLE,
+      `${source} could not be reached for ${req.route} (${code ?? name ?? 'connection error'}).`,
+      { source, cause: error },
+    );
+    // A dropped or refused connection never reached the vendor's logic: safe to retry a read.
+    retryableTransportErrors.add(unavailable);
+    return unavailable;
+  }
+
+  private async withSlot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.options.concurrency) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.active += 1;
+    }
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active -= 1;
+    }
+  }
+}
+
+async function readLimited(body: AsyncIterable<Buffer | Uint8Array> & { destroy?: () => void }, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy?.();
+      throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `The answer was larger than ${limit} bytes.`);
+    }
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Seconds from a Retry-After header (delta-seconds or an HTTP date); undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return undefined;
+  if (/^\s*\d+\s*$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+/** A short, credential-free message from a vendor error body, whatever its shape. */
+export function vendorMessageOf(text: string): string | undefined {
+  let message: unknown;
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    message =
+      body?.error ??
+      body?.Message ??
+      body?.message ??
+      (Array.isArray(body?.errors) ? (body.errors[0] as Record<string, unknown>)?.message : undefined);
+  } catch {
+    return undefined;
+  }
+  return typeof message === 'string' && message.length > 0 ? message.slice(0, 500) : undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,150 @@
+/**
+ * Everything one GraphQL request owns: its id and logger, the memo of upstream reads its sources
+ * share (RequestScope), its DataLoaders, and the per-source errors that list fields collect for
+ * the response (decisions.md, "Partial results"). Nothing here outlives the request, so nothing
+ * is cached across requests, and no failure is cached at all.
+ */
+import { randomUUID } from 'node:crypto';
+import DataLoader from 'dataloader';
+import { asGatewayError, type GatewayError } from '../model/errors';
+import type { Catalog } from '../model/catalog';
+import type { Batch, Logger, RequestScope, Source } from '../model/source';
+import type { Host, Key, Project, Run } from '../model/types';
+
+export interface Ref {
+  sourceId: string;
+  key: Key;
+}
+
+export interface Loaders {
+  project: RefLoader<Project>;
+  run: RefLoader<Run>;
+  host: RefLoader<Host>;
+  /** Every host of one source (QAComplete runs name their host; the name is matched here). */
+  hostsOfSource: DataLoader<string, Host[]>;
+}
+
+/** A list-level failure to report beside the data, at the list field's path. */
+export interface PartialFailure {
+  error: GatewayError;
+  path: ReadonlyArray<string | number>;
+}
+
+export interface GraphContext {
+  requestId: string;
+  catalog: Catalog;
+  scope: RequestScope;
+  loaders: Loaders;
+  partialFailures: PartialFailure[];
+  /** Off only in the benchmark's "naive" contender: every nested field then fetches on its own. */
+  batching: boolean;
+}
+
+export interface ContextOptions {
+  catalog: Catalog;
+  log: Logger;
+  requestId?: string;
+  batching?: boolean;
+}
+
+export function createContext(options: ContextOptions): GraphContext {
+  const requestId = options.requestId ?? randomUUID();
+  const scope = createScope(requestId, options.log, options.batching ?? true);
+  const { catalog } = options;
+  const batching = options.batching ?? true;
+  return {
+    requestId,
+    catalog,
+    scope,
+    partialFailures: [],
+    batching,
+    loaders: {
+      project: new RefLoader(catalog, (s, keys) => s.getProjects(scope, keys), batching),
+      run: new RefLoader(catalog, (s, keys) => s.getRuns(scope, keys), batching),
+      host: new RefLoader(catalog, (s, keys) => s.getHosts(scope, keys), batching),
+      hostsOfSource: new DataLoader<string, Host[]>(
+        (ids) => Promise.all(ids.map((id) => catalog.sourceOfId(id).listHosts(scope).catch((e: unknown) => asGatewayError(e, id)))),
+        { cache: batching },
+      ),
+    },
+  };
+}
+
+function createScope(requestId: string, parent: Logger, memoize: boolean): RequestScope {
+  const memo = new Map<string, Promise<unknown>>();
+  const log: Logger = {
+    info: (fields, message) => parent.info({ requestId, ...fields }, message),
+    warn: (fields, message) => parent.warn({ requestId, ...fields }, message),
+    error: (fields, message) => parent.error({ requestId, ...fields }, message),
+  };
+  return {
+    requestId,
+    log,
+    memo<T>(key: string, load: () => Promise<T>): Promise<T> {
+      if (!memoize) return load();
+      const known = memo.get(key);
+      if (known) return known as Promise<T>;
+      const promise = load();
+      memo.set(key, promise);
+      promise.catch(() => {
+        if (memo.get(key) === promise) memo.delete(key);
+      });
+      return promise;
+    },
+    peek<T>(key: string): Promise<T> | undefined {
+      return memo.get(key) as Promise<T> | undefined;
+    },
+  };
+}
+
+/**
+ * Loads objects by (source, key), one batch call per source per tick. Per-key errors come back
+ * as that key's rejection and are cleared at once, so a retry within the request asks again.
+ */
+export class RefLoader<T> {
+  private readonly loader: DataLoader<Ref, T, string>;
+
+  constructor(
+    catalog: Catalog,
+    getMany: (source: Source, keys: readonly Key[]) => Promise<Batch<T>>,
+    batching: boolean,
+  ) {
+    this.loader = new DataLoader<Ref, T, string>(
+      async (refs) => {
+        const bySource = new Map<string, number[]>();
+        refs.forEach((ref, i) => bySource.set(ref.sourceId, [...(bySource.get(ref.sourceId) ?? []), i]));
+        const results: Array<T | Error> = new Array(refs.length);
+        await Promise.all(
+          [...bySource].map(async ([sourceId, indexes]) => {
+            try {
+              const source = catalog.sourceOfId(sourceId);
+              const answers = await getMany(source, indexes.map((i) => refs[i].key));
+              indexes.forEach((refIndex, j) => {
+                const answer = answers[j];
+                results[refIndex] = answer instanceof Error ? asGatewayError(answer, sourceId) : answer;
+              });
+            } catch (error) {
+              const failure = asGatewayError(error, sourceId);
+              for (const i of indexes) results[i] = failure;
+            }
+          }),
+        );
+        return results;
+      },
+      { cacheKeyFn: (ref) => JSON.stringify([ref.sourceId, ...ref.key]), batch: batching, cache: batching },
+    );
+  }
+
+  async load(ref: Ref): Promise<T> {
+    try {
+      return await this.loader.load(ref);
+    } catch (error) {
+      this.loader.clear(ref);
+      throw error;
+    }
+  }
+
+  prime(ref: Ref, value: T): void {
+    this.loader.prime(ref, value);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The embedded default: built-in vendor simulators with demo data on free loopback ports, and a
+ * config pointing the gateway at them. The simulators' credentials are fixed public demo values
+ * (decisions.md), so printing them is fine; real credentials are never printed.
+ */
+import { TestRailSimulator, TESTRAIL_DEMO_USER } from '../simulators/testrail';
+import type { Config } from './config';
+import { DEFAULT_SERVER } from './config';
+
+export interface DemoSimulator {
+  name: string;
+  url: string;
+  credentials: string;
+  stop(): Promise<void>;
+}
+
+export interface Demo {
+  config: Config;
+  simulators: DemoSimulator[];
+  stop(): Promise<void>;
+}
+
+export async function startDemo(server = DEFAULT_SERVER): Promise<Demo> {
+  const testrail = new TestRailSimulator({ seed: 'demo' });
+  const testrailUrl = await testrail.start();
+  const simulators: DemoSimulator[] = [
+    {
+      name: 'TestRail',
+      url: testrailUrl,
+      credentials: `${TESTRAIL_DEMO_USER.email} / ${TESTRAIL_DEMO_USER.password}`,
+      stop: () => testrail.stop(),
+    },
+  ];
+  const config: Config = {
+    server,
+    sources: [
+      {
+        id: 'tr',
+        kind: 'testrail',
+        name: 'TestRail (demo)',
+        baseUrl: testrailUrl,
+        auth: { username: TESTRAIL_DEMO_USER.email, password: TESTRAIL_DEMO_USER.password },
+      },
+    ],
+  };
+  return {
+    config,
+    simulators,
+    stop: async () => {
+      await Promise.all(simulators.map((s) => s.stop()));
+    },
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * TestRail as a rungraph Source. Listing runs means two walks per project (testrail.md §7.2):
+ * `get_runs` for standalone runs, and `get_plans` → `get_plan` for runs inside plans, which
+ * `get_runs` hides. TestRail documents no list order, so we never assume one (decisions.md,
+ * "Order"): we narrow the read with `created_before` at the cursor's position, order in the
+ * gateway, and memoize every read per request so one GraphQL request never reads twice.
+ */
+import { badInput, GatewayError, notFound, unsupported } from '../../model/errors';
+import { sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
+import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, Source } from '../../model/source';
+import type { Host, Key, Project, Run, SourceInfo } from '../../model/types';
+import { object } from '../payload';
+import { TestRailClient, type Params } from './client';
+import { caseIdOfTest, mapProject, mapRun, planCreatedOn, planIdOf, runsOfPlan, runTemplate } from './map';
+
+export interface TestRailSourceConfig {
+  id: string;
+  name: string;
+  baseUrl: string;
+  username: string;
+  password: string;
+  timeoutMs?: number;
+  /** Off only in tests that prove filters give the same answer pushed down or not. */
+  pushdown?: boolean;
+}
+
+/** Above this many runs of one project in one batch, one listing is cheaper than get_run each. */
+const LIST_INSTEAD_OF_GET = 3;
+
+const PLAN_RUN_CHANGE =
+  'Runs inside a TestRail plan change through their plan (close_plan, the plan-entry routes); rungraph does not restart, close or delete them one by one.';
+
+export class TestRailSource implements Source {
+  readonly info: SourceInfo;
+  private readonly client: TestRailClient;
+  private readonly pushdown: boolean;
+
+  constructor(config: TestRailSourceConfig, log: Logger) {
+    this.info = {
+      id: config.id,
+      kind: 'testrail',
+      name: config.name,
+      capabilities: { addRun: true, restartRun: true, closeRun: true, deleteRun: true, hosts: false },
+    };
+    this.pushdown = config.pushdown ?? true;
+    this.client = new TestRailClient({
+      sourceId: config.id,
+      baseUrl: config.baseUrl,
+      username: config.username,
+      password: config.password,
+      log,
+      timeoutMs: config.timeoutMs,
+    });
+  }
+
+  private get id(): string {
+    return this.info.id;
+  }
+
+  // ------------------------------------------------------------------------------- projects
+
+  listProjects(scope: RequestScope): Promise<Project[]> {
+    return scope.memo(`${this.id}:projects`, async () =>
+      (await this.client.all('get_projects', [], 'projects')).map((p) => mapProject(this.id, p)),
+    );
+  }
+
+  async getProjects(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Project>> {
+    // One project alone costs one get_project, unless this request already listed them all.
+    if (keys.length === 1 && !scope.peek(`${this.id}:projects`)) {
+      const id = numericKey(keys[0][0], 'project', this.id);
+      const project = await scope.memo(`${this.id}:project:${id}`, async () =>
+        mapProject(this.id, await this.client.get('get_project/{project_id}', [id])),
+      );
+      return [project];
+    }
+    const all = await this.listProjects(scope);
+    return keys.map((key) => all.find((p) => p.nativeId === key[0]) ?? notFound(`TestRail has no project ${key[0]}.`, this.id));
+  }
+
+  // ------------------------------------------------------------------------------- runs
+
+  async listRuns(scope: RequestScope, query: RunQuery): Promise<RunSlice> {
+    const projectIds = query.filter.projectKeys
+      ? query.filter.projectKeys.map((k) => k[0])
+      : (await this.listProjects(scope)).map((p) => p.nativeId);
+    // created_before is exclusive in our filter; the position's own second may still hold runs
+    // after it in our order (ties), so the bound is that second + 1.
+    const bounds = [query.filter.createdBefore, query.after?.createdAt != null ? query.after.createdAt + 1 : undefined];
+    const createdBefore = bounds.filter((b): b is number => b !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);
+    const params: Params = {};
+    if (this.pushdown) {
+      params.created_before = createdBefore;
+      // TestRail's own created_after may be exclusive (unverified): ask one second earlier and let
+      // sliceRuns apply the exact, inclusive bound.
+      if (query.filter.createdAfter !== undefined) params.created_after = query.filter.createdAfter - 1;
+      if (query.filter.isClosed !== undefined) params.is_completed = query.filter.isClosed;
+    }
+    const perProject = await Promise.all(projectIds.map((id) => this.projectRuns(scope, id, params)));
+    return sliceRuns(perProject.flat(), query);
+  }
+
+  async getRuns(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Run>> {
+    const perProject = new Map<string, number>();
+    for (const key of keys) perProject.set(key[1], (perProject.get(key[1]) ?? 0) + 1);
+    return Promise.all(
+      keys.map(async (key) => {
+        try {
+          const runId = numericKey(key[0], 'run', this.id);
+          const projectId = key[1];
+          if ((perProject.get(projectId) ?? 0) < LIST_INSTEAD_OF_GET) return await this.getRun(scope, runId);
+          const listed = await this.projectRuns(scope, projectId, {});
+          return listed.find((run) => run.nativeId === String(runId)) ?? notFound(`TestRail has no run ${runId}.`, this.id);
+        } catch (error) {
+          if (error instanceof GatewayError) return error.withSource(this.id);
+          throw error;
+        }
+      }),
+    );
+  }
+
+  /** Standalone and plan runs of one project, created before `params.created_before` if given. */
+  private projectRuns(scope: RequestScope, projectId: string, params: Params): Promise<Run[]> {
+    return scope.memo(`${this.id}:runs:${projectId}:${JSON.stringify(params)}`, async () => {
+      const planParams: Params = { created_before: params.created_before };
+      const [standalone, plans] = await Promise.all([
+        this.client.all('get_runs/{project_id}', [projectId], 'runs', params),
+        this.client.all('get_plans/{project_id}', [projectId], 'plans', planParams),
+      ]);
+      const planRuns = await Promise.all(
+        plans
+          // A plan's runs are created no earlier than the plan, so a plan created at or after the
+          // bound cannot hold a wanted run (guards servers that ignore the filter too).
+          .filter((plan) => params.created_before === undefined || (planCreatedOn(plan) ?? 0) < Number(params.created_before))
+          .map((plan) => this.plan(scope, planIdOf(plan))),
+      );
+      return [...standalone, ...planRuns.flat()].map((run) => mapRun(this.id, run));
+    });
+  }
+
+  private plan(scope: RequestScope, planId: number): Promise<unknown[]> {
+    return scope.memo(`${this.id}:plan:${planId}`, async () => runsOfPlan(await this.client.get('get_plan/{plan_id}', [planId])));
+  }
+
+  private getRun(scope: RequestScope, runId: number): Promise<Run> {
+    return scope.memo(`${this.id}:run:${runId}`, async () => mapRun(this.id, await this.client.get('get_run/{run_id}', [runId])));
+  }
+
+  // ------------------------------------------------------------------------------- hosts
+
+  async listHosts(): Promise<Host[]> {
+    return [];
+  }
+
+  async getHosts(_scope: RequestScope, keys: readonly Key[]): Promise<Batch<Host>> {
+    return keys.map(() => unsupported('TestRail has no test hosts.', this.id));
+  }
+
+  // ------------------------------------------------------------------------------- mutations
+
+  async addRun(_scope: RequestScope, request: AddRunRequest): Promise<Run> {
+    const projectId = numericKey(request.projectKey[0], 'project', this.id);
+    const input = request.testrail ?? {};
+    if (input.includeAll === true && input.caseIds !== undefined) {
+      throw badInput('testrail.includeAll and testrail.caseIds cannot be combined: caseIds already selects the cases.', this.id);
+    }
+    const body: Record<string, unknown> = {
+      name: request.name ?? defaultRunName(new Date()),
+      // caseIds alone means a custom selection (decisions.md).
+      include_all: input.caseIds !== undefined ? false : (input.includeAll ?? true),
+    };
+    if (request.description !== undefined) body.description = request.description;
+    if (input.suiteId !== undefined) body.suite_id = numericInput(input.suiteId, 'testrail.suiteId', this.id);
+    if (input.milestoneId !== undefined) body.milestone_id = numericInput(input.milestoneId, 'testrail.milestoneId', this.id);
+    if (input.assignedToId !== undefined) body.assignedto_id = numericInput(input.assignedToId, 'testrail.assignedToId', this.id);
+    if (input.caseIds !== undefined) body.case_ids = input.caseIds.map((id, i) => numericInput(id, `testrail.caseIds[${i}]`, this.id));
+    if (input.refs !== undefined) body.refs = input.refs;
+    return mapRun(this.id, await this.client.post('add_run/{project_id}', [projectId], body));
+  }
+
+  async restartRun(_scope: RequestScope, key: Key): Promise<Run> {
+    const { runId, projectId } = this.standalone(key);
+    const old = runTemplate(await this.client.get('get_run/{run_id}', [runId]));
+    // The exact case selection, whether or not the old run used include_all (decisions.md).
+    const tests = await this.client.all('get_tests/{run_id}', [runId], 'tests');
+    const body: Record<string, unknown> = {
+      name: old.name,
+      include_all: false,
+      case_ids: [...new Set(tests.map(caseIdOfTest))],
+    };
+    if (old.description !== null) body.description = old.description;
+    if (old.suiteId !== null) body.suite_id = old.suiteId;
+    if (old.milestoneId !== null) body.milestone_id = old.milestoneId;
+    if (old.assignedToId !== null) body.assignedto_id = old.assignedToId;
+    if (old.refs !== null) body.refs = old.refs;
+    return mapRun(this.id, await this.client.post('add_run/{project_id}', [projectId], body));
+  }
+
+  async closeRun(_scope: RequestScope, key: Key): Promise<Run> {
+    const { runId } = this.standalone(key);
+    // Read first: closing cannot be undone and a second close_run may be refused.
+    const current = mapRun(this.id, await this.client.get('get_run/{run_id}', [runId]));
+    if (current.isClosed) return current;
+    return mapRun(this.id, await this.client.post('close_run/{run_id}', [runId]));
+  }
+
+  async deleteRun(_scope: RequestScope, key: Key, dryRun: boolean): Promise<DeleteOutcome> {
+    const { runId } = this.standalone(key);
+    if (dryRun) {
+      // soft=1 deletes nothing and reports what would go (TestRail ≥ 6.6; answer shape unverified,
+      // clients read `affected_tests`).
+      const answer = object(await this.client.post('delete_run/{run_id}', [runId], {}, { soft: 1 }), 'TestRail soft delete answer');
+      const affected = answer.affected_tests;
+      return { deleted: false, affectedTests: typeof affected === 'number' && Number.isSafeInteger(affected) ? affected : null };
+    }
+    await this.client.post('delete_run/{run_id}', [runId]);
+    return { deleted: true, affectedTests: null };
+  }
+
+  private standalone(key: Key): { runId: number; projectId: number } {
+    if (key[2] !== undefined) throw unsupported(PLAN_RUN_CHANGE, this.id);
+    return { runId: numericKey(key[0], 'run', this.id), projectId: numericKey(key[1], 'project', this.id) };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** `Test Run <YYYY-MM-DD HH:MM> UTC`, the name rungraph gives a run the caller did not name. */
+export function defaultRunName(now: Date): string {
+  return `Test Run ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function numericKey(value: string | undefined, what: string, source: string): number {
+  if (value === undefined || !/^\d{1,15}$/.test(value)) throw badInput(`Not a TestRail ${what} id: ${value}.`, source);
+  return Number(value);
+}
+
+function numericInput(value: string, field: string, source: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw badInput(`${field} must be a TestRail id (digits), got "${value}".`, source);
+  return Number(value);
+}
+

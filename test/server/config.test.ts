@@ -1,0 +1,75 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfigFile, parseConfig } from '../../src/server/config';
+
+const source = (over: Record<string, unknown> = {}) => ({
+  id: 'tr',
+  kind: 'testrail',
+  name: 'TestRail',
+  baseUrl: 'https://example.testrail.io/',
+  auth: { username: 'qa@example.com', password: '${TESTRAIL_API_KEY}' },
+  ...over,
+});
+
+function problemsOf(raw: unknown, env: Record<string, string> = { TESTRAIL_API_KEY: 'k' }): string[] {
+  try {
+    parseConfig(raw, 'test.json', env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  test('the documented shape loads, ${VAR} comes from the environment, defaults fill server', () => {
+    const config = parseConfig({ sources: [source()] }, 'test.json', { TESTRAIL_API_KEY: 'secret-key' });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 4000 });
+    expect(config.sources[0]).toMatchObject({
+      id: 'tr',
+      kind: 'testrail',
+      baseUrl: 'https://example.testrail.io',
+      auth: { username: 'qa@example.com', password: 'secret-key' },
+    });
+  });
+
+  test('an unset variable names the field and the variable, and never its value', () => {
+    expect(problemsOf({ sources: [source()] }, {})).toEqual(['sources[0].auth.password: environment variable TESTRAIL_API_KEY is not set']);
+  });
+
+  test.each([
+    [{ sources: [source({ kind: 'jira' })] }, 'sources[0].kind: unknown kind "jira"'],
+    [{ sources: [source({ kind: undefined })] }, 'sources[0].kind: required'],
+    [{ sources: [source({ name: '' })] }, 'sources[0].name: required'],
+    [{ sources: [source({ baseUrl: 'ftp://x' })] }, 'sources[0].baseUrl: must use http or https'],
+    [{ sources: [source({ baseUrl: 'https://u:p@x.io' })] }, 'sources[0].baseUrl: must not contain credentials'],
+    [{ sources: [source({ baseUrl: 'https://x.io/?a=1' })] }, 'sources[0].baseUrl: must not contain a query or fragment'],
+    [{ sources: [source({ baseUrl: 'not a url' })] }, 'sources[0].baseUrl: "not a url" is not a URL'],
+    [{ sources: [source({ auth: { username: 'a' } })] }, 'sources[0].auth.password: required'],
+    [{ sources: [source({ tiemoutMs: 5 })] }, 'sources[0].tiemoutMs: unknown key'],
+    [{ sources: [source({ timeoutMs: -1 })] }, 'sources[0].timeoutMs: must be an integer'],
+    [{ sources: [source(), source()] }, 'sources[1].id: "tr" is used by another source'],
+    [{ sources: [] }, 'sources: must be a non-empty list'],
+    [{ sources: [source()], server: { port: 70000 } }, 'server.port: must be an integer from 0 to 65535'],
+    [{ sources: [source()], extra: 1 }, 'extra: unknown key'],
+  ])('%j is refused: %s', (raw, expected) => {
+    expect(problemsOf(raw).join('\n')).toContain(expected);
+  });
+
+  test('kinds whose implementation has not landed are a clear error', () => {
+    const problems = problemsOf({ sources: [source({ kind: 'enterprise-tester' })] }).join('\n');
+    expect(problems).toMatch(/sources\[0\]\.kind: .*enterprise-tester/);
+  });
+
+  test('files: JSON and YAML; unreadable or invalid files are reported', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rungraph-config-'));
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ sources: [source()] }));
+    writeFileSync(join(dir, 'c.yaml'), 'sources:\n  - id: tr\n    kind: testrail\n    name: TR\n    baseUrl: http://127.0.0.1:1\n    auth: { username: u, password: p }\n');
+    writeFileSync(join(dir, 'bad.json'), '{"sources": [');
+    expect(loadConfigFile(join(dir, 'c.json'), { TESTRAIL_API_KEY: 'k' }).sources).toHaveLength(1);
+    expect(loadConfigFile(join(dir, 'c.yaml'), {}).sources[0].baseUrl).toBe('http://127.0.0.1:1');
+    expect(() => loadConfigFile(join(dir, 'bad.json'))).toThrow(/not valid JSON/);
+    expect(() => loadConfigFile(join(dir, 'missing.json'))).toThrow(/cannot read the file \(ENOENT\)/);
+  });
+});
