@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type GraphQLSchema } from 'graphql';
 import type { Resolvers } from './__generated__/resolvers';
+import { connectionResolvers } from './resolvers/connection';
 import { hostResolvers } from './resolvers/host';
 import { mutationResolvers } from './resolvers/mutation';
 import { nodeResolvers } from './resolvers/node';
@@ -40,6 +41,7 @@ export const resolvers: Resolvers = merge(
   projectResolvers,
   hostResolvers,
   mutationResolvers,
+  connectionResolvers,
 );
 
 export function buildSchema(): GraphQLSchema {
