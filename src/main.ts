@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const sources = config.sources.map((s) => SOURCE_KINDS[s.kind]!.create(s, log));
   let gateway;
   try {
-    gateway = await startGateway({ sources, log, host: config.server.host, port: config.server.port });
+    gateway = await startGateway({ sources, log, server: config.server });
   } catch (error) {
     await demo?.stop();
     const code = (error as NodeJS.ErrnoException).code;
@@ -77,15 +77,24 @@ async function main(): Promise<void> {
   }
   console.log(`rungraph: ${config.sources.length} source(s): ${config.sources.map((s) => `${s.id} (${s.kind})`).join(', ')}`);
   console.log(`rungraph: GraphQL at ${gateway.graphqlUrl}`);
+  if (demo) {
+    console.log('rungraph: no API key is needed in the demo; to require one, start with a config that sets');
+    console.log('          "server": {"apiKeys": ["${RUNGRAPH_API_KEY}"]} and send Authorization: Bearer <key>');
+  } else if (config.server.apiKeys.length === 0) {
+    console.log('rungraph: warning: server.apiKeys is not set, so anyone who can reach this port can use the gateway');
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    await gateway.stop();
-    await demo?.stop();
-    process.exit(0);
+    log.info({ signal, graceMs: config.server.shutdownGraceMs }, 'shutting down');
+    try {
+      await gateway.stop(config.server.shutdownGraceMs);
+      await demo?.stop();
+    } finally {
+      process.exit(0);
+    }
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,18 +1,22 @@
 /**
- * One vendor connection's HTTP traffic: the shared undici agent, auth headers, timeouts, a
- * concurrency cap, bounded retries for idempotent reads, body limits, one log line per call, and
- * the translation of HTTP failures into the contract's error codes. Vendor clients stay small:
- * they build paths, read envelopes and say how their own error bodies map (`vendorError`).
+ * One vendor connection's HTTP traffic: its undici pool, auth headers, timeouts, the traffic
+ * policy of traffic.ts (breaker, rate budget, concurrency cap, retry budget), body limits, one log
+ * line per call, and the translation of HTTP failures into the contract's error codes. Vendor
+ * clients stay small: they build paths, read envelopes and say how their own error bodies map
+ * (`vendorError`).
  *
  * Retry rules (decisions.md): reads only, at most `maxRetries` more attempts, on 429, 502, 503,
- * 504 and dropped connections. A `Retry-After` up to `maxRetryAfterSeconds` is honoured; a longer
- * one is RATE_LIMITED at once. Writes are sent exactly once whatever happens: a retried POST could
- * create a second run.
+ * 504 and dropped connections, with exponential backoff and jitter, within the retry budget and
+ * the request's deadline. A `Retry-After` up to `maxRetryAfterSeconds` is honoured; a longer one is
+ * RATE_LIMITED at once. Writes are sent exactly once whatever happens: a retried POST could create
+ * a second run.
  */
 import { Agent, errors as undiciErrors, request } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, GatewayError } from '../model/errors';
 import type { Logger } from '../model/source';
+import { currentCallContext } from './context';
+import { CircuitBreaker, DEFAULT_POLICY, RetryBudget, Semaphore, TokenBucket, type TrafficPolicy } from './traffic';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -41,10 +45,9 @@ export interface UpstreamOptions {
   /** Static headers (authorization); never logged. */
   headers: Record<string, string>;
   log: Logger;
+  /** Shorthand for `policy.timeoutMs`. */
   timeoutMs?: number;
-  maxRetries?: number;
-  maxRetryAfterSeconds?: number;
-  concurrency?: number;
+  policy?: Partial<TrafficPolicy>;
   maxBodyBytes?: number;
   /**
    * The vendor's reading of a non-2xx answer. Return undefined to fall back to the standard
@@ -53,77 +56,82 @@ export interface UpstreamOptions {
   vendorError?: (response: UpstreamResponse, request: UpstreamRequest) => GatewayError | undefined;
 }
 
-export const UPSTREAM_DEFAULTS = {
-  timeoutMs: 10_000,
-  maxRetries: 2,
-  maxRetryAfterSeconds: 30,
-  concurrency: 8,
-  maxBodyBytes: 32 * 1024 * 1024,
-} as const;
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 
 /** Transport failures that never reached the vendor's logic (kept off the public extensions). */
 const retryableTransportErrors = new WeakSet<GatewayError>();
 
-/** One process-wide connection pool; per-origin limits come from `connections`. */
-let sharedAgent: Agent | undefined;
-export function httpAgent(): Agent {
-  sharedAgent ??= new Agent({ connections: 64, keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });
-  return sharedAgent;
-}
+/** Every connection pool made here and not yet closed, so process shutdown can close them all. */
+const agents = new Set<Agent>();
 
-export async function closeHttpAgent(): Promise<void> {
-  const agent = sharedAgent;
-  sharedAgent = undefined;
-  await agent?.close();
+export async function closeAllUpstreams(): Promise<void> {
+  const all = [...agents];
+  agents.clear();
+  await Promise.all(all.map((a) => a.close()));
 }
 
 export class Upstream {
-  private readonly options: Required<Omit<UpstreamOptions, 'vendorError'>> & Pick<UpstreamOptions, 'vendorError'>;
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  readonly policy: TrafficPolicy;
+  readonly breaker: CircuitBreaker;
+  private readonly agent: Agent;
+  private readonly slots: Semaphore;
+  private readonly bucket: TokenBucket | undefined;
+  private readonly retryBudget = new RetryBudget();
+  private readonly maxBodyBytes: number;
 
-  constructor(options: UpstreamOptions) {
-    this.options = {
-      timeoutMs: UPSTREAM_DEFAULTS.timeoutMs,
-      maxRetries: UPSTREAM_DEFAULTS.maxRetries,
-      maxRetryAfterSeconds: UPSTREAM_DEFAULTS.maxRetryAfterSeconds,
-      concurrency: UPSTREAM_DEFAULTS.concurrency,
-      maxBodyBytes: UPSTREAM_DEFAULTS.maxBodyBytes,
-      ...stripUndefined(options),
-    };
+  constructor(private readonly options: UpstreamOptions) {
+    const given = Object.fromEntries(Object.entries(options.policy ?? {}).filter(([, v]) => v !== undefined));
+    this.policy = { ...DEFAULT_POLICY, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), ...given };
+    this.maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+    this.breaker = new CircuitBreaker(options.sourceId, this.policy.breakerFailures, this.policy.breakerCooldownMs);
+    this.slots = new Semaphore(this.policy.concurrency);
+    const rpm = this.policy.requestsPerMinute;
+    if (rpm !== null) this.bucket = new TokenBucket(rpm, this.policy.burst ?? Math.max(1, Math.floor(rpm / 10)));
+    this.agent = new Agent({
+      connections: Math.max(4, this.policy.concurrency * 2),
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      connect: { timeout: this.policy.connectTimeoutMs },
+    });
+    agents.add(this.agent);
   }
 
   get sourceId(): string {
     return this.options.sourceId;
   }
 
+  /** Closes this connection's sockets; the owning source calls it on shutdown. */
+  async close(): Promise<void> {
+    agents.delete(this.agent);
+    await this.agent.close();
+  }
+
   /** Sends the request and returns a 2xx answer; anything else becomes a GatewayError. */
   async send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const idempotent = req.idempotent ?? req.method === 'GET';
+    const context = currentCallContext();
     const started = Date.now();
     let retries = 0;
     for (;;) {
-      let outcome: UpstreamResponse | GatewayError;
-      try {
-        outcome = await this.withSlot(() => this.once(req));
-      } catch (error) {
-        outcome = this.transportError(error, req);
-      }
-      const retryIn = idempotent && retries < this.options.maxRetries ? this.retryDelay(outcome, retries) : undefined;
-      if (retryIn !== undefined) {
-        retries += 1;
-        await sleep(retryIn);
-        continue;
+      const outcome = await this.attempt(req, context?.deadline);
+      if (idempotent && retries < this.policy.maxRetries) {
+        const wait = this.retryDelay(outcome, retries);
+        if (wait !== undefined && (context === undefined || Date.now() + wait < context.deadline) && this.retryBudget.tryRetry()) {
+          retries += 1;
+          await sleep(wait);
+          continue;
+        }
       }
       const error = outcome instanceof GatewayError ? outcome : this.errorFor(outcome, req);
       this.options.log.info(
         {
+          requestId: context?.requestId,
           source: this.options.sourceId,
           method: req.method,
           route: req.route,
-          status: outcome instanceof GatewayError ? undefined : outcome.status,
+          status: outcome instanceof GatewayError ? (outcome.extensions.status as number | undefined) : outcome.status,
           error: error?.code,
           durationMs: Date.now() - started,
           retries,
@@ -149,7 +157,32 @@ export class Upstream {
     }
   }
 
-  private async once(req: UpstreamRequest): Promise<UpstreamResponse> {
+  /** One try: breaker, rate budget, a concurrency slot, then the wire. Never throws. */
+  private async attempt(req: UpstreamRequest, deadline: number | undefined): Promise<UpstreamResponse | GatewayError> {
+    const source = this.options.sourceId;
+    try {
+      this.breaker.admit();
+      this.retryBudget.recordRequest();
+      if (this.bucket) await this.bucket.take();
+      const timeoutMs = deadline === undefined ? this.policy.timeoutMs : Math.min(this.policy.timeoutMs, deadline - Date.now());
+      if (timeoutMs <= 0) {
+        return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `The request ran out of time before ${source} could be asked (${req.route}).`, { source });
+      }
+      const response = await this.slots.run(() => this.once(req, timeoutMs));
+      if (response.status >= 500 || response.status === 408) this.breaker.failure();
+      else if (response.status < 300) this.breaker.success();
+      else this.breaker.neutral();
+      return response;
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === ErrorCode.UPSTREAM_UNAVAILABLE && /circuit open/.test(error.message)) return error;
+      const failure = this.transportError(error, req);
+      if (failure.code === ErrorCode.UPSTREAM_UNAVAILABLE) this.breaker.failure();
+      else this.breaker.neutral();
+      return failure;
+    }
+  }
+
+  private async once(req: UpstreamRequest, timeoutMs: number): Promise<UpstreamResponse> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
     let body: string | undefined;
     if (req.body !== undefined) {
@@ -160,17 +193,18 @@ export class Upstream {
       method: req.method,
       headers,
       body,
-      dispatcher: httpAgent(),
-      headersTimeout: this.options.timeoutMs,
-      bodyTimeout: this.options.timeoutMs,
-      signal: AbortSignal.timeout(this.options.timeoutMs),
+      dispatcher: this.agent,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
     });
-    const text = await readLimited(response.body, this.options.maxBodyBytes);
+    const text = await readLimited(response.body, this.maxBodyBytes);
     return { status: response.statusCode, headers: response.headers, text };
   }
 
   /** How long to wait before the next attempt, or undefined when this outcome is final. */
   private retryDelay(outcome: UpstreamResponse | GatewayError, retries: number): number | undefined {
+    // Exponential backoff with full jitter around the base.
     const backoff = () => Math.round(200 * 2 ** retries * (0.5 + Math.random()));
     if (outcome instanceof GatewayError) {
       return retryableTransportErrors.has(outcome) ? backoff() : undefined;
@@ -178,7 +212,7 @@ export class Upstream {
     if (!RETRYABLE_STATUS.has(outcome.status)) return undefined;
     const retryAfter = parseRetryAfter(outcome.headers['retry-after']);
     if (retryAfter === undefined) return backoff();
-    if (retryAfter > this.options.maxRetryAfterSeconds) return undefined;
+    if (retryAfter > this.policy.maxRetryAfterSeconds) return undefined;
     return retryAfter * 1000;
   }
 
@@ -209,8 +243,14 @@ export class Upstream {
     if (error instanceof GatewayError) return error.withSource(source);
     const code = (error as { code?: string }).code;
     const name = (error as { name?: string }).name;
-    if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError || name === 'TimeoutError' || name === 'AbortError') {
-      return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `${source} did not answer ${req.route} within ${this.options.timeoutMs} ms.`, { source });
+    if (
+      error instanceof undiciErrors.HeadersTimeoutError ||
+      error instanceof undiciErrors.BodyTimeoutError ||
+      error instanceof undiciErrors.ConnectTimeoutError ||
+      name === 'TimeoutError' ||
+      name === 'AbortError'
+    ) {
+      return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `${source} did not answer ${req.route} within ${this.policy.timeoutMs} ms.`, { source });
     }
     const unavailable = new GatewayError(
       ErrorCode.UPSTREAM_UNAVAILABLE,
@@ -220,21 +260,6 @@ export class Upstream {
     // A dropped or refused connection never reached the vendor's logic: safe to retry a read.
     retryableTransportErrors.add(unavailable);
     return unavailable;
-  }
-
-  private async withSlot<T>(work: () => Promise<T>): Promise<T> {
-    if (this.active >= this.options.concurrency) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.active += 1;
-    }
-    try {
-      return await work();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active -= 1;
-    }
   }
 }
 

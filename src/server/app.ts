@@ -2,6 +2,10 @@
  * The gateway process: Apollo Server 5 behind a plain node:http handler (no framework), which
  * also serves /healthz. GraphQL lives at /graphql (POST, and GET for queries with Apollo's CSRF
  * prevention on: GET clients send `apollo-require-preflight: true`).
+ *
+ * Around Apollo, this file owns what is about HTTP: the body size limit, API-key authentication,
+ * the request id and deadline every upstream call sees, and a graceful stop that lets in-flight
+ * requests (mutations above all) finish.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,16 +16,19 @@ import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace
 import { buildSchema } from '../graph';
 import { Catalog } from '../model/catalog';
 import type { Logger, Source } from '../model/source';
-import { closeHttpAgent } from '../http/upstream';
+import { withCallContext } from '../http/context';
+import { apiKeyCheck } from './auth';
+import { DEFAULT_SERVER, type ServerConfig } from './config';
 import { createContext, type GraphContext } from './context';
 import { formatError } from './errors';
+import { aliasLimit, depthLimit } from './limits';
 import { partialFailuresPlugin } from './plugins';
-
-export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface GatewayOptions {
   sources: Source[];
   log: Logger;
+  /** Server settings; host and port here win over `server`'s. */
+  server?: Partial<ServerConfig>;
   host?: string;
   port?: number;
   /** Off only for the benchmark's naive contender. */
@@ -34,11 +41,15 @@ export interface Gateway {
   graphqlUrl: string;
   catalog: Catalog;
   server: Server;
-  stop(): Promise<void>;
+  /** Stops accepting, waits for in-flight requests up to `graceMs`, then closes everything. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { log } = options;
+  const settings: ServerConfig = { ...DEFAULT_SERVER, ...options.server, limits: { ...DEFAULT_SERVER.limits, ...options.server?.limits } };
+  const maxBodyBytes = settings.limits.maxBodyBytes;
+  const authorized = apiKeyCheck(settings.apiKeys);
   const catalog = new Catalog(options.sources);
   const apollo = new ApolloServer<GraphContext>({
     schema: buildSchema(),
@@ -48,7 +59,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     formatError: formatError(log),
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
-    introspection: true,
+    introspection: settings.introspection,
+    validationRules: [depthLimit(settings.limits.maxDepth), aliasLimit(settings.limits.maxAliases)],
   });
   await apollo.start();
 
@@ -60,10 +72,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       res.setHeader('allow', 'GET, POST');
       return sendJson(res, 405, { error: 'GraphQL takes GET (queries) and POST.' });
     }
+    if (authorized && !authorized(req.headers)) {
+      res.setHeader('www-authenticate', 'Bearer realm="rungraph"');
+      return sendJson(res, 401, {
+        errors: [{ message: 'This gateway needs an API key: send Authorization: Bearer <key>.', extensions: { code: 'UNAUTHENTICATED' } }],
+      });
+    }
     let body: unknown;
     if (req.method === 'POST') {
-      const read = await readBody(req);
-      if (read.tooLarge) return sendJson(res, 413, { errors: [{ message: `Request body over ${MAX_BODY_BYTES} bytes.`, extensions: { code: 'BAD_REQUEST' } }] });
+      const read = await readBody(req, maxBodyBytes);
+      if (read.tooLarge) {
+        return sendJson(res, 413, {
+          errors: [{ message: `The request body is over the limit (server.limits.maxBodyBytes = ${maxBodyBytes} bytes).`, extensions: { code: 'BAD_REQUEST' } }],
+        });
+      }
       body = parseBody(read.text, req.headers['content-type']);
     }
     const headers = new HeaderMap();
@@ -72,10 +94,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const httpGraphQLRequest: HTTPGraphQLRequest = { method: req.method, headers, search: url.search, body };
     const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,100}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest,
-      context: async () => createContext({ catalog, log, requestId, batching: options.batching }),
-    });
+    const deadline = Date.now() + settings.requestTimeoutMs;
+    const response = await withCallContext({ requestId, deadline }, () =>
+      apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest,
+        context: async () => createContext({ catalog, log, requestId, batching: options.batching }),
+      }),
+    );
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.setHeader('x-request-id', requestId);
     res.statusCode = response.status ?? 200;
@@ -87,7 +112,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
 
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
   const server = createServer((req, res) => {
+    inFlight += 1;
+    res.once('close', () => {
+      inFlight -= 1;
+      if (inFlight === 0) drained?.();
+    });
     handler(req, res).catch((error: unknown) => {
       log.error({ err: { message: (error as Error)?.message } }, 'request handler failed');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
@@ -96,7 +128,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 4000, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port ?? settings.port, options.host ?? settings.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -108,24 +140,36 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     graphqlUrl: `${origin}/graphql`,
     catalog,
     server,
-    async stop() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+    async stop(graceMs = settings.shutdownGraceMs) {
+      // Stop accepting; let what is running finish (up to the grace period); then cut the rest.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        log.info({ inFlight, graceMs }, 'waiting for in-flight requests');
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => (drained = resolve)),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+        ]);
+        clearTimeout(timer);
+        if (inFlight > 0) log.warn({ inFlight }, 'grace period over; closing the remaining connections');
+      }
+      server.closeAllConnections();
+      await closed;
       await apollo.stop();
       await Promise.all(options.sources.map((s) => s.close()));
-      await closeHttpAgent();
     },
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<{ text: string; tooLarge: boolean }> {
+async function readBody(req: IncomingMessage, limit: number): Promise<{ text: string; tooLarge: boolean }> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return { text: '', tooLarge: true };
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return { text: '', tooLarge: true };
+    if (size > limit) return { text: '', tooLarge: true };
     chunks.push(chunk as Buffer);
   }
   return { text: Buffer.concat(chunks).toString('utf8'), tooLarge: false };

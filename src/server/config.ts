@@ -8,10 +8,29 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { PLANNED_KINDS, SOURCE_KINDS, type SourceConfig } from '../sources/registry';
 import type { SourceKind } from '../model/types';
+import { defaultRequestsPerMinute, type TrafficPolicy } from '../http/traffic';
+
+export interface ServerLimits {
+  /** Deepest selection a query may have. */
+  maxDepth: number;
+  /** Most aliased fields in one operation. */
+  maxAliases: number;
+  /** Largest request body, bytes. */
+  maxBodyBytes: number;
+}
 
 export interface ServerConfig {
   host: string;
   port: number;
+  /** When non-empty, every GraphQL request needs `Authorization: Bearer <one of these>`. */
+  apiKeys: string[];
+  /** Schema introspection (and so the explorer's docs); turn off in production if you like. */
+  introspection: boolean;
+  /** The most one GraphQL request may spend on upstream calls, ms. */
+  requestTimeoutMs: number;
+  /** On SIGTERM, how long in-flight requests may take to finish, ms. */
+  shutdownGraceMs: number;
+  limits: ServerLimits;
 }
 
 export interface Config {
@@ -19,7 +38,15 @@ export interface Config {
   sources: SourceConfig[];
 }
 
-export const DEFAULT_SERVER: ServerConfig = { host: '127.0.0.1', port: 4000 };
+export const DEFAULT_SERVER: ServerConfig = {
+  host: '127.0.0.1',
+  port: 4000,
+  apiKeys: [],
+  introspection: true,
+  requestTimeoutMs: 30_000,
+  shutdownGraceMs: 10_000,
+  limits: { maxDepth: 12, maxAliases: 30, maxBodyBytes: 1024 * 1024 },
+};
 
 export class ConfigError extends Error {
   constructor(
@@ -31,7 +58,7 @@ export class ConfigError extends Error {
   }
 }
 
-const COMMON_SOURCE_KEYS = ['id', 'kind', 'name', 'baseUrl', 'auth', 'timeoutMs'];
+const COMMON_SOURCE_KEYS = ['id', 'kind', 'name', 'baseUrl', 'auth', 'timeoutMs', 'connectTimeoutMs', 'retries', 'concurrency', 'rateLimit', 'breaker'];
 const SOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Config {
@@ -57,21 +84,10 @@ export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv
   if (!top) throw new ConfigError(origin, problems);
   unknownKeys(top, ['server', 'sources'], '', problems);
 
-  const server = { ...DEFAULT_SERVER };
+  const server: ServerConfig = { ...DEFAULT_SERVER, limits: { ...DEFAULT_SERVER.limits } };
   if (top.server !== undefined) {
     const s = asObject(top.server, 'server', problems);
-    if (s) {
-      unknownKeys(s, ['host', 'port'], 'server', problems);
-      if (s.host !== undefined) {
-        if (typeof s.host === 'string' && s.host.length > 0) server.host = s.host;
-        else problems.push('server.host: must be a host name or address');
-      }
-      if (s.port !== undefined) {
-        const port = typeof s.port === 'string' && /^\d+$/.test(s.port) ? Number(s.port) : s.port;
-        if (typeof port === 'number' && Number.isInteger(port) && port >= 0 && port <= 65535) server.port = port;
-        else problems.push('server.port: must be an integer from 0 to 65535');
-      }
-    }
+    if (s) parseServer(s, server, problems);
   }
 
   const sources: SourceConfig[] = [];
@@ -89,6 +105,79 @@ export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv
   }
   if (problems.length > 0) throw new ConfigError(origin, problems);
   return { server, sources };
+}
+
+function parseServer(s: Record<string, unknown>, server: ServerConfig, problems: string[]): void {
+  unknownKeys(s, ['host', 'port', 'apiKeys', 'introspection', 'requestTimeoutMs', 'shutdownGraceMs', 'limits'], 'server', problems);
+  if (s.host !== undefined) {
+    if (typeof s.host === 'string' && s.host.length > 0) server.host = s.host;
+    else problems.push('server.host: must be a host name or address');
+  }
+  const port = integer(s.port, 'server.port', 0, 65535, problems);
+  if (port !== undefined) server.port = port;
+  if (s.apiKeys !== undefined) {
+    if (!Array.isArray(s.apiKeys) || s.apiKeys.some((k) => typeof k !== 'string')) problems.push('server.apiKeys: must be a list of strings');
+    else {
+      // An empty entry (e.g. an unset variable left empty) must not become a key everyone knows.
+      const keys = (s.apiKeys as string[]).filter((k) => k.trim() !== '');
+      if (keys.some((k) => k.length < 16)) problems.push('server.apiKeys: every key must be at least 16 characters long');
+      server.apiKeys = keys;
+    }
+  }
+  if (s.introspection !== undefined) {
+    if (typeof s.introspection === 'boolean') server.introspection = s.introspection;
+    else problems.push('server.introspection: must be true or false');
+  }
+  server.requestTimeoutMs = integer(s.requestTimeoutMs, 'server.requestTimeoutMs', 100, 600_000, problems) ?? server.requestTimeoutMs;
+  server.shutdownGraceMs = integer(s.shutdownGraceMs, 'server.shutdownGraceMs', 0, 600_000, problems) ?? server.shutdownGraceMs;
+  if (s.limits !== undefined) {
+    const l = asObject(s.limits, 'server.limits', problems);
+    if (l) {
+      unknownKeys(l, ['maxDepth', 'maxAliases', 'maxBodyBytes'], 'server.limits', problems);
+      server.limits.maxDepth = integer(l.maxDepth, 'server.limits.maxDepth', 1, 100, problems) ?? server.limits.maxDepth;
+      server.limits.maxAliases = integer(l.maxAliases, 'server.limits.maxAliases', 0, 1000, problems) ?? server.limits.maxAliases;
+      server.limits.maxBodyBytes = integer(l.maxBodyBytes, 'server.limits.maxBodyBytes', 1024, 64 * 1024 * 1024, problems) ?? server.limits.maxBodyBytes;
+    }
+  }
+}
+
+/** The traffic policy keys every source takes (src/http/traffic.ts), checked and translated. */
+function parsePolicy(o: Record<string, unknown>, kind: string, baseUrl: string | undefined, at: string, problems: string[]): Partial<TrafficPolicy> {
+  const policy: Partial<TrafficPolicy> = {};
+  policy.timeoutMs = integer(o.timeoutMs, `${at}.timeoutMs`, 1, 600_000, problems);
+  policy.connectTimeoutMs = integer(o.connectTimeoutMs, `${at}.connectTimeoutMs`, 1, 600_000, problems);
+  policy.maxRetries = integer(o.retries, `${at}.retries`, 0, 5, problems);
+  policy.concurrency = integer(o.concurrency, `${at}.concurrency`, 1, 256, problems);
+  if (o.rateLimit === null) policy.requestsPerMinute = null;
+  else if (o.rateLimit !== undefined) {
+    const r = asObject(o.rateLimit, `${at}.rateLimit`, problems);
+    if (r) {
+      unknownKeys(r, ['requestsPerMinute', 'burst'], `${at}.rateLimit`, problems);
+      const rpm = integer(r.requestsPerMinute, `${at}.rateLimit.requestsPerMinute`, 1, 1_000_000, problems);
+      if (rpm === undefined && r.requestsPerMinute === undefined) problems.push(`${at}.rateLimit.requestsPerMinute: required`);
+      policy.requestsPerMinute = rpm;
+      policy.burst = integer(r.burst, `${at}.rateLimit.burst`, 1, 1_000_000, problems);
+    }
+  } else if (baseUrl) {
+    policy.requestsPerMinute = defaultRequestsPerMinute(kind, baseUrl);
+  }
+  if (o.breaker !== undefined) {
+    const b = asObject(o.breaker, `${at}.breaker`, problems);
+    if (b) {
+      unknownKeys(b, ['failures', 'cooldownMs'], `${at}.breaker`, problems);
+      policy.breakerFailures = integer(b.failures, `${at}.breaker.failures`, 1, 1000, problems);
+      policy.breakerCooldownMs = integer(b.cooldownMs, `${at}.breaker.cooldownMs`, 100, 3_600_000, problems);
+    }
+  }
+  return Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined));
+}
+
+function integer(value: unknown, at: string, min: number, max: number, problems: string[]): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max) return n;
+  problems.push(`${at}: must be an integer from ${min} to ${max}`);
+  return undefined;
 }
 
 function parseSource(entry: unknown, at: string, problems: string[]): SourceConfig | undefined {
@@ -119,9 +208,7 @@ function parseSource(entry: unknown, at: string, problems: string[]): SourceConf
       if (typeof auth[field] !== 'string' || auth[field] === '') problems.push(`${at}.auth.${field}: required, a non-empty string`);
     }
   }
-  if (o.timeoutMs !== undefined && !(Number.isInteger(o.timeoutMs) && (o.timeoutMs as number) > 0 && (o.timeoutMs as number) <= 600_000)) {
-    problems.push(`${at}.timeoutMs: must be an integer number of milliseconds from 1 to 600000`);
-  }
+  const policy = parsePolicy(o, String(kind), baseUrl, at, problems);
   if (spec) problems.push(...spec.check(o, at));
   if (problems.length > before) return undefined;
   return {
@@ -131,7 +218,8 @@ function parseSource(entry: unknown, at: string, problems: string[]): SourceConf
     name: (o.name as string).trim(),
     baseUrl: baseUrl!,
     auth: { username: auth!.username as string, password: auth!.password as string },
-    timeoutMs: o.timeoutMs as number | undefined,
+    timeoutMs: policy.timeoutMs,
+    policy,
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Logger, Source } from '../model/source';
 import type { SourceKind } from '../model/types';
+import type { TrafficPolicy } from '../http/traffic';
 import { TestRailSource } from './testrail/source';
 
 /** A source's config after ${VAR} expansion and the common checks (server/config.ts). */
@@ -15,6 +16,8 @@ export interface SourceConfig {
   baseUrl: string;
   auth: { username: string; password: string };
   timeoutMs?: number;
+  /** Traffic policy from the common keys (timeoutMs, retries, rateLimit, breaker, …). */
+  policy?: Partial<TrafficPolicy>;
   /** The kind's own optional keys, as given. */
   [key: string]: unknown;
 }
@@ -40,6 +43,7 @@ export const SOURCE_KINDS: Readonly<Partial<Record<string, SourceKindSpec>>> = {
           username: config.auth.username,
           password: config.auth.password,
           timeoutMs: config.timeoutMs,
+          policy: config.policy,
         },
         log,
       ),

@@ -5,6 +5,7 @@
 import { composeServices } from '@apollo/composition';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
@@ -35,6 +36,7 @@ describe('federation', () => {
     runIds = store.runsOf(DEMO_IDS.projects.nightly).slice(0, 50).map((r) => encodeId('Run', 'tr', [String(r.id), String(r.project_id)]));
     const release = { name: 'Release 3.0', runIds: runIds.slice(0, 3), projectId: encodeId('Project', 'tr', [String(DEMO_IDS.projects.nightly)]) };
     releases = new ApolloServer({
+      plugins: [ApolloServerPluginInlineTraceDisabled()],
       schema: buildSubgraphSchema({
         typeDefs: parse(RELEASES_SDL),
         resolvers: {

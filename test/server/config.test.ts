@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfigFile, parseConfig } from '../../src/server/config';
+import { ConfigError, DEFAULT_SERVER, loadConfigFile, parseConfig } from '../../src/server/config';
 
 const source = (over: Record<string, unknown> = {}) => ({
   id: 'tr',
@@ -25,7 +25,8 @@ function problemsOf(raw: unknown, env: Record<string, string> = { TESTRAIL_API_K
 describe('config', () => {
   test('the documented shape loads, ${VAR} comes from the environment, defaults fill server', () => {
     const config = parseConfig({ sources: [source()] }, 'test.json', { TESTRAIL_API_KEY: 'secret-key' });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 4000 });
+    expect(config.server).toEqual(DEFAULT_SERVER);
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 4000, apiKeys: [] });
     expect(config.sources[0]).toMatchObject({
       id: 'tr',
       kind: 'testrail',
@@ -53,8 +54,36 @@ describe('config', () => {
     [{ sources: [] }, 'sources: must be a non-empty list'],
     [{ sources: [source()], server: { port: 70000 } }, 'server.port: must be an integer from 0 to 65535'],
     [{ sources: [source()], extra: 1 }, 'extra: unknown key'],
+    [{ sources: [source()], server: { apiKeys: ['short'] } }, 'server.apiKeys: every key must be at least 16 characters long'],
+    [{ sources: [source()], server: { limits: { maxDepth: 0 } } }, 'server.limits.maxDepth: must be an integer from 1 to 100'],
+    [{ sources: [source({ rateLimit: { burst: 5 } })] }, 'sources[0].rateLimit.requestsPerMinute: required'],
+    [{ sources: [source({ breaker: { failures: 0 } })] }, 'sources[0].breaker.failures: must be an integer from 1 to 1000'],
+    [{ sources: [source({ retries: 9 })] }, 'sources[0].retries: must be an integer from 0 to 5'],
   ])('%j is refused: %s', (raw, expected) => {
     expect(problemsOf(raw).join('\n')).toContain(expected);
+  });
+
+  test('traffic policy: TestRail Cloud gets its published budget by default, anything else none unless set', () => {
+    const env = { TESTRAIL_API_KEY: 'k' };
+    const cloud = parseConfig({ sources: [source()] }, 't', env).sources[0];
+    expect(cloud.policy?.requestsPerMinute).toBe(180);
+    const server = parseConfig({ sources: [source({ baseUrl: 'https://testrail.intra.example.com' })] }, 't', env).sources[0];
+    expect(server.policy?.requestsPerMinute).toBeNull();
+    const custom = parseConfig(
+      { sources: [source({ rateLimit: { requestsPerMinute: 60, burst: 3 }, retries: 1, timeoutMs: 2500, breaker: { failures: 3, cooldownMs: 5000 } })] },
+      't',
+      env,
+    ).sources[0];
+    expect(custom.policy).toEqual({ requestsPerMinute: 60, burst: 3, maxRetries: 1, timeoutMs: 2500, breakerFailures: 3, breakerCooldownMs: 5000 });
+  });
+
+  test('server keys: api keys from the environment, limits, introspection', () => {
+    const config = parseConfig(
+      { server: { apiKeys: ['${KEY_A}', ''], introspection: false, limits: { maxDepth: 5 } }, sources: [source()] },
+      't',
+      { TESTRAIL_API_KEY: 'k', KEY_A: 'a-long-enough-api-key-123' },
+    );
+    expect(config.server).toMatchObject({ apiKeys: ['a-long-enough-api-key-123'], introspection: false, limits: { maxDepth: 5, maxAliases: 30 } });
   });
 
   test('kinds whose implementation has not landed are a clear error', () => {

@@ -32,7 +32,7 @@ describe('the gateway over HTTP', () => {
   test('unknown paths are 404 and point at /graphql; other methods are 405', async () => {
     const res = await fetch(`${stack.gateway.origin}/nope`);
     expect(res.status).toBe(404);
-    expect((await res.json()).error).toMatch(/\/graphql/);
+    expect(((await res.json()) as { error: string }).error).toMatch(/\/graphql/);
     expect((await fetch(stack.gateway.graphqlUrl, { method: 'PUT' })).status).toBe(405);
   });
 

@@ -10,6 +10,7 @@
 import { ErrorCode, GatewayError } from '../../model/errors';
 import type { Logger } from '../../model/source';
 import { Upstream, vendorMessageOf, type Method, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
+import type { TrafficPolicy } from '../../http/traffic';
 import { array, object, type Json } from '../payload';
 
 export const TESTRAIL_PAGE_LIMIT = 250;
@@ -23,6 +24,7 @@ export interface TestRailClientOptions {
   password: string;
   log: Logger;
   timeoutMs?: number;
+  policy?: Partial<TrafficPolicy>;
 }
 
 export class TestRailClient {
@@ -36,8 +38,13 @@ export class TestRailClient {
       headers: { authorization: `Basic ${token}` },
       log: options.log,
       timeoutMs: options.timeoutMs,
+      policy: options.policy,
       vendorError: testRailError,
     });
+  }
+
+  close(): Promise<void> {
+    return this.upstream.close();
   }
 
   /**

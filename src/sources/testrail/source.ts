@@ -9,6 +9,7 @@ import { badInput, GatewayError, notFound, unsupported } from '../../model/error
 import { sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
 import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, Source } from '../../model/source';
 import type { Host, Key, Project, Run, SourceInfo } from '../../model/types';
+import type { TrafficPolicy } from '../../http/traffic';
 import { object } from '../payload';
 import { TestRailClient, type Params } from './client';
 import { caseIdOfTest, mapProject, mapRun, planCreatedOn, planIdOf, runsOfPlan, runTemplate } from './map';
@@ -20,6 +21,7 @@ export interface TestRailSourceConfig {
   username: string;
   password: string;
   timeoutMs?: number;
+  policy?: Partial<TrafficPolicy>;
   /** Off only in tests that prove filters give the same answer pushed down or not. */
   pushdown?: boolean;
 }
@@ -50,6 +52,7 @@ export class TestRailSource implements Source {
       password: config.password,
       log,
       timeoutMs: config.timeoutMs,
+      policy: config.policy,
     });
   }
 
@@ -222,7 +225,9 @@ export class TestRailSource implements Source {
     return { runId: numericKey(key[0], 'run', this.id), projectId: numericKey(key[1], 'project', this.id) };
   }
 
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    return this.client.close();
+  }
 }
 
 /** `Test Run <YYYY-MM-DD HH:MM> UTC`, the name rungraph gives a run the caller did not name. */

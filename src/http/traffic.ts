@@ -1,0 +1,214 @@
+/**
+ * Traffic control for one vendor connection, the same for every vendor: a circuit breaker, a
+ * request-rate budget (token bucket), a concurrency cap and a retry budget. All of it lives per
+ * source, so one vendor's bad day never slows the others.
+ */
+import { ErrorCode, GatewayError } from '../model/errors';
+
+export interface TrafficPolicy {
+  /** Per upstream call (headers and body each), ms. */
+  timeoutMs: number;
+  /** TCP/TLS connect, ms. */
+  connectTimeoutMs: number;
+  /** Extra attempts for an idempotent read. */
+  maxRetries: number;
+  /** A Retry-After above this is reported as RATE_LIMITED at once. */
+  maxRetryAfterSeconds: number;
+  /** Calls in flight at once; more wait their turn. */
+  concurrency: number;
+  /** Requests per minute the vendor allows us, or null for no budget. */
+  requestsPerMinute: number | null;
+  /** How many requests may go at once before the rate applies (defaults to a 10th of a minute's budget). */
+  burst: number | null;
+  /** Consecutive failures that open the breaker. */
+  breakerFailures: number;
+  /** How long an open breaker fails fast before letting one probe through, ms. */
+  breakerCooldownMs: number;
+}
+
+export const DEFAULT_POLICY: TrafficPolicy = {
+  timeoutMs: 10_000,
+  connectTimeoutMs: 5_000,
+  maxRetries: 2,
+  maxRetryAfterSeconds: 30,
+  concurrency: 8,
+  requestsPerMinute: null,
+  burst: null,
+  breakerFailures: 5,
+  breakerCooldownMs: 10_000,
+};
+
+/**
+ * Closed: calls flow, consecutive failures are counted. Open: calls fail at once with
+ * UPSTREAM_UNAVAILABLE until the cooldown ends. Half-open: one probe goes; its success closes the
+ * breaker, its failure opens it for another cooldown. Only "the vendor is unwell" failures count
+ * (5xx, timeouts, resets); a 404 or 401 says nothing about the vendor's health.
+ */
+export class CircuitBreaker {
+  private failures = 0;
+  private openUntil = 0;
+  private probing = false;
+
+  constructor(
+    private readonly sourceId: string,
+    private readonly threshold: number,
+    private readonly cooldownMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get state(): 'closed' | 'open' | 'half-open' {
+    if (this.failures < this.threshold) return 'closed';
+    return this.now() < this.openUntil ? 'open' : 'half-open';
+  }
+
+  /** Throws when the call must not go; otherwise returns whether this call is the probe. */
+  admit(): boolean {
+    const state = this.state;
+    if (state === 'closed') return false;
+    if (state === 'open' || this.probing) {
+      const seconds = Math.max(1, Math.ceil((this.openUntil - this.now()) / 1000));
+      throw new GatewayError(
+        ErrorCode.UPSTREAM_UNAVAILABLE,
+        `${this.sourceId} is failing; rungraph stopped calling it for now (circuit open, next try in about ${seconds} s).`,
+        { source: this.sourceId },
+      );
+    }
+    this.probing = true;
+    return true;
+  }
+
+  success(): void {
+    this.failures = 0;
+    this.probing = false;
+  }
+
+  failure(): void {
+    this.failures += 1;
+    this.probing = false;
+    if (this.failures >= this.threshold) this.openUntil = this.now() + this.cooldownMs;
+  }
+
+  /** A call that ended without saying anything about the vendor's health (e.g. a 400). */
+  neutral(): void {
+    if (this.probing) this.success();
+  }
+}
+
+/**
+ * A token bucket: `burst` tokens, refilled at `perMinute` a minute. `take()` waits, first come
+ * first served, so a heavy query queues instead of provoking a 429 storm.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  private readonly queue: Array<() => void> = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly capacity: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = capacity;
+    this.last = now();
+  }
+
+  take(): Promise<void> {
+    this.refill();
+    if (this.queue.length === 0 && this.tokens >= 1) {
+      this.tokens -= 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.queue.push(resolve);
+      this.schedule();
+    });
+  }
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private refill(): void {
+    const now = this.now();
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) * this.perMinute) / 60_000);
+    this.last = now;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    const wait = Math.max(1, Math.ceil(((1 - this.tokens) * 60_000) / this.perMinute));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.refill();
+      while (this.queue.length > 0 && this.tokens >= 1) {
+        this.tokens -= 1;
+        this.queue.shift()!();
+      }
+      if (this.queue.length > 0) this.schedule();
+    }, wait);
+    this.timer.unref?.();
+  }
+}
+
+/**
+ * Retries may add at most 20% to the traffic of the last ten seconds (plus a few to start with),
+ * so that retries cannot multiply load on a vendor that is already struggling.
+ */
+export class RetryBudget {
+  private readonly requests: number[] = [];
+  private readonly retries: number[] = [];
+
+  constructor(
+    private readonly ratio = 0.2,
+    private readonly floor = 10,
+    private readonly windowMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  recordRequest(): void {
+    this.requests.push(this.now());
+  }
+
+  /** Takes one retry from the budget, or answers false when it is spent. */
+  tryRetry(): boolean {
+    const since = this.now() - this.windowMs;
+    while (this.requests.length > 0 && this.requests[0] < since) this.requests.shift();
+    while (this.retries.length > 0 && this.retries[0] < since) this.retries.shift();
+    if (this.retries.length >= this.floor + this.ratio * this.requests.length) return false;
+    this.retries.push(this.now());
+    return true;
+  }
+}
+
+/** A simple FIFO semaphore. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active += 1;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active -= 1;
+    }
+  }
+}
+
+/** decisions.md: a default budget applies only to a vendor's own cloud. TestRail Cloud: 180/min. */
+export function defaultRequestsPerMinute(kind: string, baseUrl: string): number | null {
+  let host: string;
+  try {
+    host = new URL(baseUrl).hostname.toLowerCase();
+  } catch {
+    return null;
+  }
+  if (kind === 'testrail' && /\.testrail\.(io|com|net)$/.test(host)) return 180;
+  return null;
+}
