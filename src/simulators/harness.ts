@@ -48,6 +48,8 @@ export interface LoggedRequest {
   body: string;
   /** True when a fault answered instead of the real handler (the request changed nothing). */
   faulted: boolean;
+  /** When it arrived (epoch ms). */
+  at: number;
 }
 
 export interface SimulatorOptions {
@@ -151,7 +153,7 @@ export class SimulatorServer {
     }
     this.counts.set(route, (this.counts.get(route) ?? 0) + 1);
     const fault = this.takeFault(route);
-    this.log.push({ method: request.method, route, target: request.target, body: request.body.toString('utf8'), faulted: Boolean(fault && (fault.reset || fault.malformed || fault.status)) });
+    this.log.push({ method: request.method, route, target: request.target, body: request.body.toString('utf8'), faulted: Boolean(fault && (fault.reset || fault.malformed || fault.status)), at: Date.now() });
     if (this.log.length > 5_000) this.log.splice(0, this.log.length - 5_000);
 
     const delay = this.latencyMs + (fault?.delayMs ?? 0);

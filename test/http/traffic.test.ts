@@ -1,0 +1,127 @@
+/**
+ * Upstream traffic control, observed from the vendor's side: the simulator counts and timestamps
+ * every request that reaches it.
+ */
+import { encodeId } from '../../src/graph/ids';
+import { CircuitBreaker, RetryBudget, TokenBucket } from '../../src/http/traffic';
+import { DEMO_IDS } from '../../src/simulators/testrail';
+import { startStack, type Stack } from '../support/stack';
+
+const lookup = (stack: Stack, id: number = DEMO_IDS.runs.completed) =>
+  stack.gql('query($id: ID!) { run(id: $id) { id name } }', { id: encodeId('Run', 'tr', [String(id), '1']) });
+
+describe('circuit breaker', () => {
+  test('opens after repeated failures, fails fast without calling the vendor, probes, and recovers', async () => {
+    const stack = await startStack({ sourceConfig: { tr: { policy: { breakerFailures: 3, breakerCooldownMs: 400, maxRetries: 0 } } } });
+    try {
+      const server = stack.testrail!.server;
+      server.injectFault({ route: 'GET get_run', status: 500, times: 3 });
+      for (let i = 0; i < 3; i++) expect((await lookup(stack)).body.errors[0].extensions.code).toBe('UPSTREAM_UNAVAILABLE');
+      server.resetCounts();
+      const fast = await lookup(stack);
+      expect(fast.body.errors[0].extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', source: 'tr' });
+      expect(fast.body.errors[0].message).toMatch(/circuit open/);
+      expect(server.count()).toBe(0);
+
+      await new Promise((r) => setTimeout(r, 450));
+      const probe = await lookup(stack);
+      expect(probe.body.errors).toBeUndefined();
+      expect(server.count('GET get_run')).toBe(1);
+      expect((await lookup(stack)).body.errors).toBeUndefined();
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  test('a failed probe opens it again', () => {
+    let now = 0;
+    const breaker = new CircuitBreaker('x', 2, 1000, () => now);
+    breaker.failure();
+    breaker.failure();
+    expect(breaker.state).toBe('open');
+    expect(() => breaker.admit()).toThrow(/circuit open/);
+    now = 1001;
+    expect(breaker.admit()).toBe(true);
+    expect(() => breaker.admit()).toThrow(/circuit open/); // one probe at a time
+    breaker.failure();
+    expect(breaker.state).toBe('open');
+    now = 2002;
+    breaker.admit();
+    breaker.success();
+    expect(breaker.state).toBe('closed');
+  });
+});
+
+describe('rate budget', () => {
+  test('a burst of 500 lookups reaches the vendor no faster than the configured rate', async () => {
+    const perMinute = 12_000; // 200 a second, so the test takes about 2.5 s
+    const burst = 20;
+    const stack = await startStack({ sourceConfig: { tr: { policy: { requestsPerMinute: perMinute, burst } } } });
+    try {
+      const server = stack.testrail!.server;
+      const ids = stack.testrail!.store.runsOf(DEMO_IDS.projects.nightly).slice(0, 250).map((r) => r.id);
+      server.resetCounts();
+      const started = Date.now();
+      const answers = await Promise.all(
+        Array.from({ length: 500 }, (_, i) =>
+          stack.gql('query($id: ID!) { run(id: $id) { id } }', { id: encodeId('Run', 'tr', [String(ids[i % ids.length]), '3']) }),
+        ),
+      );
+      expect(answers.every((a) => a.body.errors === undefined)).toBe(true);
+      const times = server.log.filter((r) => r.route === 'GET get_run').map((r) => r.at - started).sort((a, b) => a - b);
+      expect(times).toHaveLength(500);
+      // In any window of w ms at most burst + rate·w requests may arrive (a little slack for timers).
+      const perMs = perMinute / 60_000;
+      let worst = -Infinity;
+      for (let i = 0; i < times.length; i++) {
+        for (let j = i; j < times.length; j++) worst = Math.max(worst, j - i + 1 - (burst + Math.ceil(perMs * (times[j] - times[i]))));
+      }
+      expect(worst).toBeLessThanOrEqual(2);
+      // And it did not crawl: the whole burst took about (500 − burst) / rate.
+      expect(times[times.length - 1]).toBeGreaterThanOrEqual(((500 - burst) / perMs) * 0.9);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  test('token bucket arithmetic: burst first, then the rate', async () => {
+    let now = 0;
+    const bucket = new TokenBucket(60, 2, () => now); // one a second
+    await bucket.take();
+    await bucket.take();
+    let third = false;
+    void bucket.take().then(() => (third = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(third).toBe(false);
+    now = 1000;
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(third).toBe(true);
+  });
+});
+
+describe('retries', () => {
+  test('a read survives one 429 with Retry-After and one 503', async () => {
+    const stack = await startStack();
+    try {
+      const server = stack.testrail!.server;
+      server.injectFault({ route: 'GET get_run', status: 429, headers: { 'retry-after': '1' }, body: { error: 'API Rate Limit Exceeded' } });
+      server.injectFault({ route: 'GET get_run', status: 503, body: { error: 'maintenance' } });
+      server.resetCounts();
+      const res = await lookup(stack);
+      expect(res.body.errors).toBeUndefined();
+      expect(server.count('GET get_run')).toBe(3);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  test('the retry budget caps retries at a fraction of recent traffic', () => {
+    let now = 0;
+    const budget = new RetryBudget(0.2, 2, 10_000, () => now);
+    for (let i = 0; i < 10; i++) budget.recordRequest();
+    const granted = Array.from({ length: 10 }, () => budget.tryRetry()).filter(Boolean).length;
+    expect(granted).toBe(4); // floor 2 + 20% of 10
+    now = 20_000;
+    expect(budget.tryRetry()).toBe(true);
+  });
+});
