@@ -2,9 +2,8 @@ import { badInput } from '../../model/errors';
 import type { Host } from '../../model/types';
 import type { GraphContext } from '../../server/context';
 import type { Resolvers } from '../__generated__/resolvers';
-import { checkFirst, decodeOffsetCursor, encodeOffsetCursor } from '../connections';
 import { decodeId, encodeId } from '../ids';
-import { recordFailures, runConnection } from '../runs';
+import { offsetConnection, runConnection } from '../lists';
 
 export async function loadHost(ctx: GraphContext, id: string): Promise<Host> {
   const { sourceId, key } = decodeId(id, ['Host']);
@@ -16,15 +15,8 @@ export async function loadHost(ctx: GraphContext, id: string): Promise<Host> {
 export const hostResolvers: Resolvers = {
   Query: {
     host: (_parent, { id }, ctx) => loadHost(ctx, id),
-    hosts: async (_parent, args, ctx, info) => {
-      const first = checkFirst(args.first);
-      const offset = decodeOffsetCursor('hosts', args.after);
-      const page = await ctx.catalog.pageHosts(ctx.scope, ctx.catalog.selectSources(args.sourceIds), first, offset);
-      recordFailures(ctx, info, page.failures);
-      for (const { item } of page.items) ctx.loaders.host.prime({ sourceId: item.sourceId, key: item.key }, item);
-      const edges = page.items.map(({ item, offset: at }) => ({ cursor: encodeOffsetCursor('hosts', at), node: item }));
-      return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? args.after ?? null } };
-    },
+    hosts: (_parent, args, ctx, info) =>
+      offsetConnection(ctx, info, 'hosts', args, (sources, first, offset) => ctx.catalog.pageHosts(ctx.scope, sources, first, offset), ctx.loaders.host),
   },
   Host: {
     __resolveReference: (ref, ctx) => loadHost(ctx, ref.id),

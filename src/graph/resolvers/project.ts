@@ -1,9 +1,8 @@
 import type { Project } from '../../model/types';
 import type { GraphContext } from '../../server/context';
 import type { Resolvers } from '../__generated__/resolvers';
-import { checkFirst, decodeOffsetCursor, encodeOffsetCursor } from '../connections';
 import { decodeId, encodeId } from '../ids';
-import { recordFailures, runConnection } from '../runs';
+import { offsetConnection, runConnection } from '../lists';
 
 export async function loadProject(ctx: GraphContext, id: string): Promise<Project> {
   const { sourceId, key } = decodeId(id, ['Project']);
@@ -14,15 +13,8 @@ export async function loadProject(ctx: GraphContext, id: string): Promise<Projec
 export const projectResolvers: Resolvers = {
   Query: {
     project: (_parent, { id }, ctx) => loadProject(ctx, id),
-    projects: async (_parent, args, ctx, info) => {
-      const first = checkFirst(args.first);
-      const offset = decodeOffsetCursor('projects', args.after);
-      const page = await ctx.catalog.pageProjects(ctx.scope, ctx.catalog.selectSources(args.sourceIds), first, offset);
-      recordFailures(ctx, info, page.failures);
-      for (const { item } of page.items) ctx.loaders.project.prime({ sourceId: item.sourceId, key: item.key }, item);
-      const edges = page.items.map(({ item, offset: at }) => ({ cursor: encodeOffsetCursor('projects', at), node: item }));
-      return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? args.after ?? null } };
-    },
+    projects: (_parent, args, ctx, info) =>
+      offsetConnection(ctx, info, 'projects', args, (sources, first, offset) => ctx.catalog.pageProjects(ctx.scope, sources, first, offset), ctx.loaders.project),
   },
   Project: {
     __resolveReference: (ref, ctx) => loadProject(ctx, ref.id),

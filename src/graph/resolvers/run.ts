@@ -2,7 +2,7 @@ import type { Run } from '../../model/types';
 import type { GraphContext } from '../../server/context';
 import type { Resolvers } from '../__generated__/resolvers';
 import { decodeId, encodeId } from '../ids';
-import { runConnection } from '../runs';
+import { runConnection } from '../lists';
 
 export async function loadRun(ctx: GraphContext, id: string): Promise<Run> {
   const { sourceId, key } = decodeId(id, ['Run']);

@@ -1,15 +1,18 @@
 /**
- * Run lists for the graph: turns a GraphQL RunFilter (global IDs, DateTimes) into per-source
- * model filters, asks the catalog for a page and shapes the connection. Shared by Query.runs,
- * Project.runs and Host.runs, which differ only in what they pin the filter to.
+ * Lists for the graph. Runs: turns a GraphQL RunFilter (global IDs, DateTimes) into per-source
+ * model filters, asks the catalog for a page and shapes the connection; shared by Query.runs,
+ * Project.runs and Host.runs, which differ only in what they pin the filter to. Projects and
+ * hosts: offset-paged lists across sources. Both report failed sources beside the data.
  */
 import type { GraphQLResolveInfo } from 'graphql';
 import { badInput, type GatewayError } from '../model/errors';
 import { sameKey, type RunFilter } from '../model/runs';
 import type { Key } from '../model/types';
-import type { GraphContext } from '../server/context';
+import type { ListPage } from '../model/catalog';
+import type { Source } from '../model/source';
+import type { GraphContext, RefLoader } from '../server/context';
 import type { RunFilter as RunFilterInput } from './__generated__/resolvers';
-import { checkFirst, decodeRunCursor, encodeRunCursor, type RunConnectionModel } from './connections';
+import { checkFirst, decodeOffsetCursor, decodeRunCursor, encodeOffsetCursor, encodeRunCursor, type RunConnectionModel } from './connections';
 import { decodeId } from './ids';
 
 export interface RunListArgs {
@@ -110,4 +113,28 @@ export function recordFailures(ctx: GraphContext, info: GraphQLResolveInfo, fail
   const path: Array<string | number> = [];
   for (let p: GraphQLResolveInfo['path'] | undefined = info.path; p; p = p.prev) path.unshift(p.key);
   for (const error of failures) ctx.partialFailures.push({ error, path });
+}
+
+export interface OffsetListArgs {
+  sourceIds?: readonly string[] | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+/** Query.projects and Query.hosts: one offset-paged list over the selected sources. */
+export async function offsetConnection<T extends { sourceId: string; key: Key }>(
+  ctx: GraphContext,
+  info: GraphQLResolveInfo,
+  kind: 'projects' | 'hosts',
+  args: OffsetListArgs,
+  page: (sources: Source[], first: number, offset: number) => Promise<ListPage<T>>,
+  loader: RefLoader<T>,
+) {
+  const first = checkFirst(args.first);
+  const offset = decodeOffsetCursor(kind, args.after);
+  const result = await page(ctx.catalog.selectSources(args.sourceIds), first, offset);
+  recordFailures(ctx, info, result.failures);
+  for (const { item } of result.items) loader.prime({ sourceId: item.sourceId, key: item.key }, item);
+  const edges = result.items.map(({ item, offset: at }) => ({ cursor: encodeOffsetCursor(kind, at), node: item }));
+  return { edges, pageInfo: { hasNextPage: result.hasNextPage, endCursor: edges.at(-1)?.cursor ?? args.after ?? null } };
 }
