@@ -21,6 +21,7 @@ import { apiKeyCheck } from './auth';
 import { DEFAULT_SERVER, type ServerConfig } from './config';
 import { createContext, type GraphContext } from './context';
 import { formatError } from './errors';
+import { createExplorer } from './explorer/serve';
 import { aliasLimit, depthLimit } from './limits';
 import { partialFailuresPlugin } from './plugins';
 
@@ -50,6 +51,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const settings: ServerConfig = { ...DEFAULT_SERVER, ...options.server, limits: { ...DEFAULT_SERVER.limits, ...options.server?.limits } };
   const maxBodyBytes = settings.limits.maxBodyBytes;
   const authorized = apiKeyCheck(settings.apiKeys);
+  const explorer = createExplorer();
   const catalog = new Catalog(options.sources);
   const apollo = new ApolloServer<GraphContext>({
     schema: buildSchema(),
@@ -67,6 +69,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    // Browsers asking for /graphql get the offline GraphiQL page; its static assets live under /explorer/.
+    if (await explorer.handle(req, res, url)) return;
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `Nothing at ${url.pathname}; GraphQL is at /graphql.` });
     if (req.method !== 'GET' && req.method !== 'POST') {
       res.setHeader('allow', 'GET, POST');
