@@ -6,6 +6,7 @@ import type { Logger, Source } from '../model/source';
 import type { SourceKind } from '../model/types';
 import type { TrafficPolicy } from '../http/traffic';
 import { TestRailSource } from './testrail/source';
+import { QACOMPLETE_KIND } from './qacomplete/kind';
 
 /** A source's config after ${VAR} expansion and the common checks (server/config.ts). */
 export interface SourceConfig {
@@ -48,7 +49,8 @@ export const SOURCE_KINDS: Readonly<Partial<Record<string, SourceKindSpec>>> = {
         log,
       ),
   },
+  qacomplete: QACOMPLETE_KIND,
 };
 
 /** Kinds the contract names whose implementation has not landed yet: a clear config error. */
-export const PLANNED_KINDS: readonly string[] = ['qacomplete', 'enterprise-tester'];
+export const PLANNED_KINDS: readonly string[] = ['enterprise-tester'];

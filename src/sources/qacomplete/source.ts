@@ -1,0 +1,407 @@
+/**
+ * QAComplete as a rungraph Source. Runs live under projects (`/api/v2/projects/{P}/testruns`), so
+ * listing runs means one paged read per wanted project. The vendor documents no list order
+ * (qacomplete.md §5), so we never assume one (decisions.md, "Order"): we narrow each read with the
+ * vendor's `filter` (creation-date bounds from the cursor's position and the filter, and the
+ * status codes the filter rules out), order in the gateway, and memoize every read per request.
+ *
+ * Hosts come from the config: QAComplete's user API cannot list test hosts, and a host can only be
+ * read with its own id and security token (automation API). Runs name their host (`test_host`),
+ * so a host's runs are the runs whose `test_host` is that host's name.
+ */
+import { badInput, ErrorCode, GatewayError, notFound } from '../../model/errors';
+import { sliceRuns, type RunFilter, type RunQuery, type RunSlice } from '../../model/runs';
+import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, Source } from '../../model/source';
+import { QACOMPLETE_STATUS_TABLE } from '../../model/status';
+import type { Host, Key, Project, Run, SourceInfo } from '../../model/types';
+import type { TrafficPolicy } from '../../http/traffic';
+import { object } from '../payload';
+import { QACompleteClient } from './client';
+import { formatWall, nearTransition } from './dates';
+import { createdAtOf, mapHost, mapItem, mapProject, mapRun } from './map';
+
+export interface QACompleteSourceConfig {
+  id: string;
+  name: string;
+  /** The server root; `/rest-api/service/…` is appended. */
+  baseUrl: string;
+  /** Where the Test Automation API lives; default baseUrl (decisions.md, "Config"). */
+  automationBaseUrl?: string;
+  email: string;
+  password: string;
+  /** The test hosts rungraph may read, each with its own security token. */
+  hosts?: ReadonlyArray<{ id: number; token: string }>;
+  /** IANA zone the server writes its dates in (they carry no offset); default UTC. */
+  timeZone?: string;
+  timeoutMs?: number;
+  policy?: Partial<TrafficPolicy>;
+  /** Off only in tests that prove filters give the same answer pushed down or not. */
+  pushdown?: boolean;
+  /** Page size for vendor lists; only tests change it (to prove paging over small lists). */
+  pageLimit?: number;
+}
+
+const ROUTES = {
+  projects: '/api/v1/projects',
+  runs: '/api/v2/projects/{ProjectId}/testruns',
+  run: '/api/v2/projects/{ProjectId}/testruns/{Id}',
+  restart: '/api/v2/projects/{ProjectId}/testruns/{Id}/restart',
+  items: '/api/v2/projects/{ProjectId}/testruns/{Id}/items',
+  item: '/api/v2/projects/{ProjectId}/testruns/{Id}/items/{ItemId}',
+} as const;
+
+/** At this many runs of one project in one batch, one listing is cheaper than a GET each. */
+const LIST_INSTEAD_OF_GET = 3;
+
+const AWAITING = 'awaiting run';
+const SKIPPED = 'Skipped';
+
+/** The parts of a run filter the vendor is asked to apply (each may be switched off, see below). */
+interface Pushed {
+  dates?: string;
+  status?: string;
+}
+
+export class QACompleteSource implements Source {
+  readonly info: SourceInfo;
+  private readonly client: QACompleteClient;
+  private readonly zone: string;
+  private readonly hostIds: readonly string[];
+  /**
+   * Which run fields the vendor filters on is unverified beyond ReleaseId and TestSetId (§5), and
+   * `date_created` is not in the documented run object. A server that refuses a filter (400), or
+   * whose runs turn out to carry no `date_created`, stops getting that part for the life of the
+   * process; the gateway applies every filter itself in any case, so answers do not change.
+   */
+  private pushDates: boolean;
+  private pushStatus: boolean;
+
+  constructor(config: QACompleteSourceConfig, log: Logger) {
+    this.info = {
+      id: config.id,
+      kind: 'qacomplete',
+      name: config.name,
+      capabilities: { addRun: true, restartRun: true, closeRun: true, deleteRun: true, hosts: true },
+    };
+    this.zone = config.timeZone ?? 'UTC';
+    this.pushDates = config.pushdown ?? true;
+    this.pushStatus = config.pushdown ?? true;
+    this.hostIds = (config.hosts ?? []).map((h) => String(h.id));
+    this.client = new QACompleteClient({
+      sourceId: config.id,
+      baseUrl: config.baseUrl,
+      automationBaseUrl: config.automationBaseUrl,
+      email: config.email,
+      password: config.password,
+      hosts: config.hosts ?? [],
+      log,
+      timeoutMs: config.timeoutMs,
+      policy: config.policy,
+      pageLimit: config.pageLimit,
+    });
+  }
+
+  private get id(): string {
+    return this.info.id;
+  }
+
+  // ------------------------------------------------------------------------------- projects
+
+  listProjects(scope: RequestScope): Promise<Project[]> {
+    return scope.memo(`${this.id}:projects`, async () => (await this.client.all(ROUTES.projects, [])).map((p) => mapProject(this.id, p)));
+  }
+
+  /** Always the one (memoized) listing: any number of project lookups cost one call per request. */
+  async getProjects(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Project>> {
+    const all = await this.listProjects(scope);
+    return keys.map(
+      (key) =>
+        all.find((p) => p.nativeId === key[0]) ??
+        notFound(`QAComplete has no project ${key[0]} that the configured user can see.`, this.id),
+    );
+  }
+
+  // ------------------------------------------------------------------------------- runs
+
+  async listRuns(scope: RequestScope, query: RunQuery): Promise<RunSlice> {
+    const { filter } = query;
+    const projectIds = filter.projectKeys
+      ? filter.projectKeys.map((k) => String(numericKey(k[0], 'project', this.id)))
+      : (await this.listProjects(scope)).map((p) => p.nativeId);
+    let hostMatches: ((run: Run) => boolean) | undefined;
+    if (filter.hostKeys) {
+      const names = await this.hostNames(scope, filter.hostKeys);
+      if (names.size === 0) return { runs: [], hasMore: false };
+      hostMatches = (run) => run.host !== null && 'name' in run.host && names.has(run.host.name);
+    }
+    const pushed = this.pushable(query);
+    const perProject = await Promise.all(projectIds.map((id) => this.projectRuns(scope, id, pushed)));
+    return sliceRuns(perProject.flat(), query, hostMatches);
+  }
+
+  async getRuns(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Run>> {
+    const perProject = new Map<string, number>();
+    for (const key of keys) perProject.set(key[1], (perProject.get(key[1]) ?? 0) + 1);
+    return Promise.all(
+      keys.map(async (key) => {
+        try {
+          const { runId, projectId } = this.runKey(key);
+          const listed = scope.peek<Run[]>(this.runsKey(String(projectId), ''));
+          if (!listed && (perProject.get(key[1]) ?? 0) < LIST_INSTEAD_OF_GET) return await this.getRun(scope, projectId, runId);
+          const runs = await (listed ?? this.projectRuns(scope, String(projectId), {}));
+          return runs.find((run) => run.nativeId === String(runId)) ?? notFound(`QAComplete has no test run ${runId} in project ${projectId}.`, this.id);
+        } catch (error) {
+          if (error instanceof GatewayError) return error.withSource(this.id);
+          throw error;
+        }
+      }),
+    );
+  }
+
+  /**
+   * The vendor filter for a query, as text parts (§5 syntax: `Field Op Value`, AND/OR, quoted
+   * strings). Field names are PascalCase like the docs' examples.
+   */
+  private pushable(query: RunQuery): Pushed {
+    const { filter } = query;
+    const pushed: Pushed = {};
+    // createdBefore is exclusive; the cursor's own second may still hold runs after it in our
+    // order (ties), so its bound is that second + 1.
+    const befores = [filter.createdBefore, query.after?.createdAt != null ? query.after.createdAt + 1 : undefined].filter((b): b is number => b !== undefined);
+    const dates: string[] = [];
+    if (befores.length > 0) {
+      let before = Math.min(...befores);
+      // A wall time within a DST change may name two instants; widen, the gateway cuts exactly.
+      if (nearTransition(before, this.zone)) before += 2 * 3600;
+      dates.push(`DateCreated < '${formatWall(before, this.zone)}'`);
+    }
+    if (filter.createdAfter !== undefined) {
+      let after = filter.createdAfter;
+      if (nearTransition(after, this.zone)) after -= 2 * 3600;
+      dates.push(`DateCreated >= '${formatWall(after, this.zone)}'`);
+    }
+    if (dates.length > 0) pushed.dates = dates.map((d) => `(${d})`).join(' AND ');
+    const excluded = excludedStatusCodes(filter);
+    if (excluded.length > 0) pushed.status = excluded.map((code) => `(StatusCode != '${code}')`).join(' AND ');
+    return pushed;
+  }
+
+  private runsKey(projectId: string, filterText: string): string {
+    return `${this.id}:runs:${projectId}:${filterText}`;
+  }
+
+  /** One project's runs, narrowed by what the vendor may filter; memoized per request. */
+  private async projectRuns(scope: RequestScope, projectId: string, pushed: Pushed): Promise<Run[]> {
+    const dates = this.pushDates ? pushed.dates : undefined;
+    const status = this.pushStatus ? pushed.status : undefined;
+    const text = [dates, status].filter((part): part is string => part !== undefined).join(' AND ');
+    // A full listing read earlier in this request answers any filter.
+    const full = text === '' ? undefined : scope.peek<Run[]>(this.runsKey(projectId, ''));
+    if (full) return full;
+    try {
+      return await scope.memo(this.runsKey(projectId, text), () => this.readRuns(projectId, text));
+    } catch (error) {
+      if (text === '' || !(error instanceof GatewayError) || error.code !== ErrorCode.BAD_USER_INPUT) throw error;
+      if (dates !== undefined) this.pushDates = false;
+      else this.pushStatus = false;
+      scope.log.warn(
+        { source: this.id, projectId, filter: text, vendorMessage: error.extensions.vendorMessage },
+        'QAComplete refused a test-run filter; that part is applied in the gateway from now on',
+      );
+      return this.projectRuns(scope, projectId, pushed);
+    }
+  }
+
+  private async readRuns(projectId: string, filterText: string): Promise<Run[]> {
+    const raw = await this.client.all(ROUTES.runs, [projectId], { filter: filterText === '' ? undefined : filterText });
+    const runs = raw.map((r) => mapRun(this.id, r, this.zone));
+    const fromDateStarted = (r: unknown) => {
+      const created = createdAtOf(object(r, 'QAComplete test run'), this.zone, 'QAComplete test run');
+      return !created.fromDateCreated && created.at !== null;
+    };
+    if (this.pushDates && raw.some(fromDateStarted)) {
+      // createdAt came from date_started here: a DateCreated bound would not mean our createdAt.
+      this.pushDates = false;
+    }
+    return runs;
+  }
+
+  private getRun(scope: RequestScope, projectId: number, runId: number): Promise<Run> {
+    return scope.memo(`${this.id}:run:${projectId}:${runId}`, () => this.readRun(projectId, runId));
+  }
+
+  private async readRun(projectId: number, runId: number): Promise<Run> {
+    return mapRun(this.id, await this.client.get(ROUTES.run, [projectId, runId]), this.zone);
+  }
+
+  // ------------------------------------------------------------------------------- hosts
+
+  listHosts(scope: RequestScope): Promise<Host[]> {
+    return Promise.all(this.hostIds.map((id) => this.host(scope, id)));
+  }
+
+  async getHosts(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Host>> {
+    return Promise.all(
+      keys.map(async (key) => {
+        if (!this.hostIds.includes(key[0])) return this.unconfiguredHost(key[0]);
+        try {
+          return await this.host(scope, key[0]);
+        } catch (error) {
+          if (error instanceof GatewayError) return error.withSource(this.id);
+          throw error;
+        }
+      }),
+    );
+  }
+
+  /** One GET per host per request, with the host's own token. */
+  private host(scope: RequestScope, hostId: string): Promise<Host> {
+    return scope.memo(`${this.id}:host:${hostId}`, async () => mapHost(this.id, await this.client.host(hostId)));
+  }
+
+  private unconfiguredHost(hostId: string): GatewayError {
+    return notFound(`Test host ${hostId} is not configured for source ${this.id} (rungraph reads a host only with the token in its config).`, this.id);
+  }
+
+  /** Names of the configured hosts among `keys`; a host rungraph has no token for matches no run. */
+  private async hostNames(scope: RequestScope, keys: readonly Key[]): Promise<Set<string>> {
+    const wanted = keys.map((k) => k[0]).filter((id) => this.hostIds.includes(id));
+    const hosts = await Promise.all(wanted.map((id) => this.host(scope, id)));
+    return new Set(hosts.map((h) => h.name));
+  }
+
+  // ------------------------------------------------------------------------------- mutations
+
+  async addRun(_scope: RequestScope, request: AddRunRequest): Promise<Run> {
+    // Everything is checked before anything is sent.
+    const projectId = numericKey(request.projectKey[0], 'project', this.id);
+    for (const field of ['name', 'description'] as const) {
+      if (request[field] !== undefined) {
+        throw badInput(`input.${field}: QAComplete test runs have no ${field}; a run is named after its test set. Leave ${field} out.`, this.id);
+      }
+    }
+    const input = request.qacomplete ?? {};
+    if ((input.testId === undefined) === (input.testSetId === undefined)) {
+      throw badInput('input.qacomplete needs exactly one of testId (a single test) or testSetId (a test set).', this.id);
+    }
+    const body: Record<string, unknown> = {};
+    if (input.testId !== undefined) body.TestId = numericInput(input.testId, 'qacomplete.testId', this.id);
+    if (input.testSetId !== undefined) body.TestSetId = numericInput(input.testSetId, 'qacomplete.testSetId', this.id);
+    if (input.testConfigId !== undefined) body.TestConfigId = numericInput(input.testConfigId, 'qacomplete.testConfigId', this.id);
+    if (input.releaseId !== undefined) body.ReleaseId = numericInput(input.releaseId, 'qacomplete.releaseId', this.id);
+    if (request.hostKey !== undefined) {
+      const hostId = request.hostKey[0];
+      if (!/^\d{1,15}$/.test(hostId ?? '') || !this.hostIds.includes(hostId)) {
+        throw badInput(`input.hostId: test host ${hostId} is not configured for source ${this.id}.`, this.id);
+      }
+      body.RunByHostId = Number(hostId);
+    }
+    if (input.isSequential !== undefined) body.IsSequential = input.isSequential;
+    // addRun adds a run. Without ForceNewRunCreation the vendor may hand back a run of the same
+    // test that is already running instead (seed 001: the flag "creates a new test run even if a
+    // test is running"; the behaviour without it is unverified), so rungraph sends true unless the
+    // caller asks for false.
+    body.ForceNewRunCreation = input.forceNewRunCreation ?? true;
+    const created = await this.client.post(ROUTES.runs, [projectId], body);
+    return this.completeRun(projectId, created);
+  }
+
+  async restartRun(_scope: RequestScope, key: Key): Promise<Run> {
+    const { runId, projectId } = this.runKey(key);
+    // Seed 000: an empty RequestTestRunRestartPost; the answer is the new run, the old one stays.
+    const created = await this.client.post(ROUTES.restart, [projectId, runId], {});
+    return this.completeRun(projectId, created);
+  }
+
+  /**
+   * The create and restart samples lack fields a GET returns (test_set_name …, §3.1); when the
+   * answer lacks them, the run is read once more so it looks the same as in every list. If that
+   * read fails the run still exists: the answer we have is returned rather than an error that
+   * would invite a second create.
+   */
+  private async completeRun(projectId: number, created: unknown): Promise<Run> {
+    const run = mapRun(this.id, created, this.zone);
+    if ('test_set_name' in object(created, 'QAComplete test run')) return run;
+    try {
+      return await this.readRun(projectId, Number(run.nativeId));
+    } catch {
+      return run;
+    }
+  }
+
+  /**
+   * status.md: QAComplete has no close call. Every `Awaiting Run` item is marked `Skipped`, which
+   * ends the run (the vendor then reports `Incomplete`, or `Failed`/`Blocked` where results say
+   * so); the run is re-read and returned as the vendor reports it. A finished run is returned as
+   * it is and nothing is written.
+   */
+  async closeRun(_scope: RequestScope, key: Key): Promise<Run> {
+    const { runId, projectId } = this.runKey(key);
+    const current = await this.readRun(projectId, runId);
+    if (current.isClosed) return current;
+    const items = (await this.client.all(ROUTES.items, [projectId, runId])).map(mapItem);
+    const awaiting = items.filter((item) => item.statusCode.trim().toLowerCase() === AWAITING);
+    let done = 0;
+    for (const item of awaiting) {
+      try {
+        await this.client.patch(ROUTES.item, [projectId, runId, item.id], { StatusCode: SKIPPED });
+      } catch (error) {
+        if (!(error instanceof GatewayError) || done === 0) throw error;
+        throw new GatewayError(
+          error.code,
+          `${error.message} ${done} of ${awaiting.length} awaiting tests were already marked Skipped; closing again continues with the rest.`,
+          { source: this.id, status: error.extensions.status as number | undefined, vendorMessage: error.extensions.vendorMessage as string | undefined, cause: error },
+        );
+      }
+      done += 1;
+    }
+    return this.readRun(projectId, runId);
+  }
+
+  async deleteRun(_scope: RequestScope, key: Key, dryRun: boolean): Promise<DeleteOutcome> {
+    const { runId, projectId } = this.runKey(key);
+    if (dryRun) {
+      // The run's tests are its items: one metadata-only read counts them and deletes nothing.
+      return { deleted: false, affectedTests: await this.client.total(ROUTES.items, [projectId, runId]) };
+    }
+    // 200 with an empty body (quirk 2): the vendor tells no count.
+    await this.client.delete(ROUTES.run, [projectId, runId]);
+    return { deleted: true, affectedTests: null };
+  }
+
+  private runKey(key: Key): { runId: number; projectId: number } {
+    if (key.length !== 2) throw badInput(`Not a QAComplete test run key: ${JSON.stringify(key)}.`, this.id);
+    return { runId: numericKey(key[0], 'test run', this.id), projectId: numericKey(key[1], 'project', this.id) };
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+/**
+ * Known status codes a run cannot have if it is to match the filter (status.md's table). Unknown
+ * codes are never excluded: the counts rule may give them any status.
+ */
+export function excludedStatusCodes(filter: RunFilter): string[] {
+  if (!filter.statuses && !filter.conclusions && filter.isClosed === undefined) return [];
+  return Object.entries(QACOMPLETE_STATUS_TABLE)
+    .filter(([, n]) => {
+      const could =
+        (!filter.statuses || filter.statuses.includes(n.status)) &&
+        (!filter.conclusions || (n.conclusion !== null && filter.conclusions.includes(n.conclusion))) &&
+        (filter.isClosed === undefined || n.isClosed === filter.isClosed);
+      return !could;
+    })
+    .map(([code]) => code);
+}
+
+function numericKey(value: string | undefined, what: string, source: string): number {
+  if (value === undefined || !/^\d{1,15}$/.test(value)) throw badInput(`Not a QAComplete ${what} id: ${value}.`, source);
+  return Number(value);
+}
+
+function numericInput(value: string, field: string, source: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw badInput(`${field} must be a QAComplete id (digits), got "${value}".`, source);
+  return Number(value);
+}
