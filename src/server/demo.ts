@@ -4,6 +4,7 @@
  * (decisions.md), so printing them is fine; real credentials are never printed.
  */
 import { TestRailSimulator, TESTRAIL_DEMO_USER } from '../simulators/testrail';
+import { QACompleteSimulator, QACOMPLETE_DEMO_HOSTS, QACOMPLETE_DEMO_USER } from '../simulators/qacomplete';
 import type { Config } from './config';
 import { DEFAULT_SERVER } from './config';
 
@@ -31,6 +32,14 @@ export async function startDemo(server = DEFAULT_SERVER): Promise<Demo> {
       stop: () => testrail.stop(),
     },
   ];
+  const qacomplete = new QACompleteSimulator({ seed: 'demo' });
+  const qacompleteUrl = await qacomplete.start();
+  simulators.push({
+    name: 'QAComplete',
+    url: qacompleteUrl,
+    credentials: `${QACOMPLETE_DEMO_USER.email} / ${QACOMPLETE_DEMO_USER.password}; test hosts ${QACOMPLETE_DEMO_HOSTS.map((h) => `${h.id}:${h.token}`).join(', ')}`,
+    stop: () => qacomplete.stop(),
+  });
   const config: Config = {
     server,
     sources: [
@@ -40,6 +49,14 @@ export async function startDemo(server = DEFAULT_SERVER): Promise<Demo> {
         name: 'TestRail (demo)',
         baseUrl: testrailUrl,
         auth: { username: TESTRAIL_DEMO_USER.email, password: TESTRAIL_DEMO_USER.password },
+      },
+      {
+        id: 'qac',
+        kind: 'qacomplete',
+        name: 'QAComplete (demo)',
+        baseUrl: qacompleteUrl,
+        auth: { username: QACOMPLETE_DEMO_USER.email, password: QACOMPLETE_DEMO_USER.password },
+        hosts: QACOMPLETE_DEMO_HOSTS.map(({ id, token }) => ({ id, token })),
       },
     ],
   };

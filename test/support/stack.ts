@@ -10,6 +10,7 @@ import { startGateway, type Gateway } from '../../src/server/app';
 import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../../src/sources/registry';
 import { TestRailSimulator, TESTRAIL_DEMO_USER, type TestRailSimulatorOptions } from '../../src/simulators/testrail';
+import { QACompleteSimulator, QACOMPLETE_DEMO_HOSTS, QACOMPLETE_DEMO_USER, type QACompleteSimulatorOptions } from '../../src/simulators/qacomplete';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -22,6 +23,8 @@ export interface GraphQLResponse<T = any> {
 export interface Stack {
   gateway: Gateway;
   testrail?: TestRailSimulator;
+  /** Source id `qac`, when started. */
+  qacomplete?: QACompleteSimulator;
   /** Every JSON log line the gateway wrote. */
   logs: string[];
   /** Every response body text the tests received. */
@@ -32,6 +35,8 @@ export interface Stack {
 
 export interface StackOptions {
   testrail?: TestRailSimulatorOptions | false;
+  /** Not started unless given (`{}` for the demo seed); its source id is `qac`, with the demo hosts. */
+  qacomplete?: QACompleteSimulatorOptions | false;
   /** Extra keys per source config (e.g. timeoutMs), by source id. */
   sourceConfig?: Record<string, Partial<SourceConfig>>;
   batching?: boolean;
@@ -65,11 +70,28 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.sourceConfig?.tr,
     });
   }
+  let qacomplete: QACompleteSimulator | undefined;
+  if (options.qacomplete !== undefined && options.qacomplete !== false) {
+    const sim = new QACompleteSimulator(options.qacomplete);
+    qacomplete = sim;
+    const baseUrl = await sim.start();
+    stops.push(() => sim.stop());
+    configs.push({
+      id: 'qac',
+      kind: 'qacomplete',
+      name: 'QAComplete',
+      baseUrl,
+      auth: { username: QACOMPLETE_DEMO_USER.email, password: QACOMPLETE_DEMO_USER.password },
+      hosts: QACOMPLETE_DEMO_HOSTS.map(({ id, token }) => ({ id, token })),
+      ...options.sourceConfig?.qac,
+    });
+  }
   const sources = configs.map((c) => SOURCE_KINDS[c.kind]!.create(c, log));
   const gateway = await startGateway({ sources, log, port: 0, batching: options.batching });
   return {
     gateway,
     testrail,
+    qacomplete,
     logs,
     responses,
     async gql(query, variables, headers) {
