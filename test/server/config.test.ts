@@ -102,3 +102,49 @@ describe('config', () => {
     expect(() => loadConfigFile(join(dir, 'missing.json'))).toThrow(/cannot read the file \(ENOENT\)/);
   });
 });
+
+describe('config: QAComplete keys', () => {
+  const qac = (over: Record<string, unknown> = {}) =>
+    source({ id: 'qac', kind: 'qacomplete', name: 'QAComplete', baseUrl: 'https://qac.example.com/', auth: { username: 'qa@example.com', password: 'p' }, ...over });
+
+  test('hosts, timeZone and automationBaseUrl load; host tokens take ${VAR}', () => {
+    const config = parseConfig(
+      { sources: [qac({ timeZone: 'Europe/Berlin', automationBaseUrl: 'https://agents.example.com/', hosts: [{ id: 143, token: '${QAC_HOST_TOKEN}' }, { id: '144', token: 't' }] })] },
+      'test.json',
+      { QAC_HOST_TOKEN: 'token-from-env' },
+    );
+    expect(config.sources[0]).toMatchObject({
+      kind: 'qacomplete',
+      baseUrl: 'https://qac.example.com',
+      timeZone: 'Europe/Berlin',
+      hosts: [{ id: 143, token: 'token-from-env' }, { id: '144', token: 't' }],
+    });
+  });
+
+  test.each([
+    [qac({ hosts: { id: 1, token: 't' } }), 'sources[0].hosts: must be a list'],
+    [qac({ hosts: ['143'] }), 'sources[0].hosts[0]: must be an object with id and token'],
+    [qac({ hosts: [{ token: 't' }] }), 'sources[0].hosts[0].id: required'],
+    [qac({ hosts: [{ id: 'abc', token: 't' }] }), 'sources[0].hosts[0].id: required'],
+    [qac({ hosts: [{ id: 1.5, token: 't' }] }), 'sources[0].hosts[0].id: required'],
+    [qac({ hosts: [{ id: 143 }] }), 'sources[0].hosts[0].token: required'],
+    [qac({ hosts: [{ id: 143, token: '' }] }), 'sources[0].hosts[0].token: required'],
+    [qac({ hosts: [{ id: 143, token: 't', name: 'x' }] }), 'sources[0].hosts[0].name: unknown key'],
+    [qac({ hosts: [{ id: 143, token: 't' }, { id: '143', token: 'u' }] }), 'sources[0].hosts[1].id: host 143 is listed twice'],
+    [qac({ timeZone: 'Mars/Olympus_Mons' }), 'sources[0].timeZone: must be an IANA time zone name'],
+    [qac({ timeZone: 2 }), 'sources[0].timeZone: must be an IANA time zone name'],
+    [qac({ automationBaseUrl: 'ftp://x' }), 'sources[0].automationBaseUrl: must use http or https'],
+    [qac({ automationBaseUrl: 'https://u:p@x.io' }), 'sources[0].automationBaseUrl: must not contain credentials'],
+    [qac({ automationBaseUrl: 'https://x.io/?a=1' }), 'sources[0].automationBaseUrl: must not contain a query or fragment'],
+    [qac({ timezone: 'UTC' }), 'sources[0].timezone: unknown key'],
+    [source({ hosts: [] }), 'sources[0].hosts: unknown key'],
+  ])('%j is refused: %s', (entry, expected) => {
+    expect(problemsOf({ sources: [entry] }).join('\n')).toContain(expected);
+  });
+
+  test('an unset host token variable names the field, never a value', () => {
+    expect(problemsOf({ sources: [qac({ hosts: [{ id: 143, token: '${QAC_HOST_TOKEN}' }] })] }, {})).toEqual([
+      'sources[0].hosts[0].token: environment variable QAC_HOST_TOKEN is not set',
+    ]);
+  });
+});
