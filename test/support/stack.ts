@@ -7,10 +7,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { startGateway, type Gateway } from '../../src/server/app';
+import type { ServerConfig } from '../../src/server/config';
 import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../../src/sources/registry';
 import { TestRailSimulator, TESTRAIL_DEMO_USER, type TestRailSimulatorOptions } from '../../src/simulators/testrail';
 import { QACompleteSimulator, QACOMPLETE_DEMO_HOSTS, QACOMPLETE_DEMO_USER, type QACompleteSimulatorOptions } from '../../src/simulators/qacomplete';
+import { EnterpriseTesterSimulator, ET_DEMO_USER, type EnterpriseTesterSimulatorOptions } from '../../src/simulators/enterprise-tester';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -25,6 +27,8 @@ export interface Stack {
   testrail?: TestRailSimulator;
   /** Source id `qac`, when started. */
   qacomplete?: QACompleteSimulator;
+  /** Source id `et`, when started. */
+  enterpriseTester?: EnterpriseTesterSimulator;
   /** Every JSON log line the gateway wrote. */
   logs: string[];
   /** Every response body text the tests received. */
@@ -37,9 +41,13 @@ export interface StackOptions {
   testrail?: TestRailSimulatorOptions | false;
   /** Not started unless given (`{}` for the demo seed); its source id is `qac`, with the demo hosts. */
   qacomplete?: QACompleteSimulatorOptions | false;
+  /** Not started unless given (`{}` for the demo seed); its source id is `et`. */
+  enterpriseTester?: EnterpriseTesterSimulatorOptions | false;
   /** Extra keys per source config (e.g. timeoutMs), by source id. */
   sourceConfig?: Record<string, Partial<SourceConfig>>;
   batching?: boolean;
+  /** Gateway server settings (API keys, limits, …). */
+  server?: Partial<ServerConfig>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -86,12 +94,28 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.sourceConfig?.qac,
     });
   }
+  let enterpriseTester: EnterpriseTesterSimulator | undefined;
+  if (options.enterpriseTester !== undefined && options.enterpriseTester !== false) {
+    const sim = new EnterpriseTesterSimulator(options.enterpriseTester);
+    enterpriseTester = sim;
+    const baseUrl = await sim.start();
+    stops.push(() => sim.stop());
+    configs.push({
+      id: 'et',
+      kind: 'enterprise-tester',
+      name: 'Enterprise Tester',
+      baseUrl,
+      auth: { username: ET_DEMO_USER.username, password: ET_DEMO_USER.password },
+      ...options.sourceConfig?.et,
+    });
+  }
   const sources = configs.map((c) => SOURCE_KINDS[c.kind]!.create(c, log));
-  const gateway = await startGateway({ sources, log, port: 0, batching: options.batching });
+  const gateway = await startGateway({ sources, log, port: 0, batching: options.batching, server: options.server });
   return {
     gateway,
     testrail,
     qacomplete,
+    enterpriseTester,
     logs,
     responses,
     async gql(query, variables, headers) {
