@@ -58,7 +58,8 @@ export interface UpstreamOptions {
 
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+// 408 is the vendor saying "retry later" (QAComplete documents it so); the others are overload or rate limits.
+const RETRYABLE_STATUS = new Set([408, 429, 502, 503, 504]);
 
 /** Transport failures that never reached the vendor's logic (kept off the public extensions). */
 const retryableTransportErrors = new WeakSet<GatewayError>();

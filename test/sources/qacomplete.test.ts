@@ -553,7 +553,7 @@ describe('QAComplete through the gateway', () => {
     });
 
     test.each([
-      ['408', { status: 408, body: { errors: [{ message: 'Request timeout', code: 408 }] } }],
+      ['408 that persists', { status: 408, times: 3, body: { errors: [{ message: 'Request timeout', code: 408 }] } }],
       ['500', { status: 500, body: { errors: [{ message: 'Object reference not set to an instance of an object.', code: 500 }] } }],
       ['503 that persists', { status: 503, times: 3 }],
       ['a connection reset that persists', { reset: true, times: 3 }],
