@@ -7,6 +7,7 @@ import type { SourceKind } from '../model/types';
 import type { TrafficPolicy } from '../http/traffic';
 import { TestRailSource } from './testrail/source';
 import { QACOMPLETE_KIND } from './qacomplete/kind';
+import { ENTERPRISE_TESTER_KIND } from './enterprise-tester/kind';
 
 /** A source's config after ${VAR} expansion and the common checks (server/config.ts). */
 export interface SourceConfig {
@@ -50,7 +51,8 @@ export const SOURCE_KINDS: Readonly<Partial<Record<string, SourceKindSpec>>> = {
       ),
   },
   qacomplete: QACOMPLETE_KIND,
+  'enterprise-tester': ENTERPRISE_TESTER_KIND,
 };
 
 /** Kinds the contract names whose implementation has not landed yet: a clear config error. */
-export const PLANNED_KINDS: readonly string[] = ['enterprise-tester'];
+export const PLANNED_KINDS: readonly string[] = [];

@@ -86,9 +86,11 @@ describe('config', () => {
     expect(config.server).toMatchObject({ apiKeys: ['a-long-enough-api-key-123'], introspection: false, limits: { maxDepth: 5, maxAliases: 30 } });
   });
 
-  test('kinds whose implementation has not landed are a clear error', () => {
-    const problems = problemsOf({ sources: [source({ kind: 'enterprise-tester' })] }).join('\n');
-    expect(problems).toMatch(/sources\[0\]\.kind: .*enterprise-tester/);
+  test('enterprise-tester is a kind with no keys of its own; an unknown kind is a clear error', () => {
+    const et = source({ id: 'et', kind: 'enterprise-tester', baseUrl: 'https://et.example.com/EnterpriseTester/' });
+    expect(parseConfig({ sources: [et] }, 't', { TESTRAIL_API_KEY: 'k' }).sources[0]).toMatchObject({ kind: 'enterprise-tester', baseUrl: 'https://et.example.com/EnterpriseTester' });
+    expect(problemsOf({ sources: [{ ...et, timeZone: 'UTC' }] }).join('\n')).toMatch(/sources\[0\]\.timeZone/);
+    expect(problemsOf({ sources: [source({ kind: 'zephyr' })] }).join('\n')).toMatch(/sources\[0\]\.kind: unknown kind "zephyr"/);
   });
 
   test('files: JSON and YAML; unreadable or invalid files are reported', () => {

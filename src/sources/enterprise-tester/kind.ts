@@ -1,0 +1,31 @@
+/**
+ * The `enterprise-tester` source kind. It takes no keys beyond the common ones: `baseUrl` is the
+ * application root (decisions.md, "Config"), and TQL date bounds are sent as UTC instants with
+ * `timeZone=UTC`, so no time-zone key is needed.
+ *
+ *   {"id": "et", "kind": "enterprise-tester", "name": "Enterprise Tester",
+ *    "baseUrl": "https://et.example.com/EnterpriseTester",
+ *    "auth": {"username": "qa", "password": "${ET_PASSWORD}"}}
+ */
+import type { SourceKindSpec } from '../registry';
+import { EnterpriseTesterSource } from './source';
+
+export const ENTERPRISE_TESTER_KIND: SourceKindSpec = {
+  optionalKeys: [],
+  check: () => [],
+  create: (config, log) =>
+    new EnterpriseTesterSource(
+      {
+        id: config.id,
+        name: config.name,
+        baseUrl: config.baseUrl,
+        username: config.auth.username,
+        password: config.auth.password,
+        timeoutMs: config.timeoutMs,
+        policy: config.policy,
+        // Not a config key (config files reject it): tests hand `pushdown: false` straight to create().
+        pushdown: config.pushdown === false ? false : undefined,
+      },
+      log,
+    ),
+};
