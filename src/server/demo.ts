@@ -5,6 +5,7 @@
  */
 import { TestRailSimulator, TESTRAIL_DEMO_USER } from '../simulators/testrail';
 import { QACompleteSimulator, QACOMPLETE_DEMO_HOSTS, QACOMPLETE_DEMO_USER } from '../simulators/qacomplete';
+import { EnterpriseTesterSimulator, ET_DEMO_USER } from '../simulators/enterprise-tester';
 import type { Config } from './config';
 import { DEFAULT_SERVER } from './config';
 
@@ -40,6 +41,14 @@ export async function startDemo(server = DEFAULT_SERVER): Promise<Demo> {
     credentials: `${QACOMPLETE_DEMO_USER.email} / ${QACOMPLETE_DEMO_USER.password}; test hosts ${QACOMPLETE_DEMO_HOSTS.map((h) => `${h.id}:${h.token}`).join(', ')}`,
     stop: () => qacomplete.stop(),
   });
+  const enterpriseTester = new EnterpriseTesterSimulator({ seed: 'demo' });
+  const enterpriseTesterUrl = await enterpriseTester.start();
+  simulators.push({
+    name: 'Enterprise Tester',
+    url: enterpriseTesterUrl,
+    credentials: `${ET_DEMO_USER.username} / ${ET_DEMO_USER.password}`,
+    stop: () => enterpriseTester.stop(),
+  });
   const config: Config = {
     server,
     sources: [
@@ -57,6 +66,13 @@ export async function startDemo(server = DEFAULT_SERVER): Promise<Demo> {
         baseUrl: qacompleteUrl,
         auth: { username: QACOMPLETE_DEMO_USER.email, password: QACOMPLETE_DEMO_USER.password },
         hosts: QACOMPLETE_DEMO_HOSTS.map(({ id, token }) => ({ id, token })),
+      },
+      {
+        id: 'et',
+        kind: 'enterprise-tester',
+        name: 'Enterprise Tester (demo)',
+        baseUrl: enterpriseTesterUrl,
+        auth: { username: ET_DEMO_USER.username, password: ET_DEMO_USER.password },
       },
     ],
   };
