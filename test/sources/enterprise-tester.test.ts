@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { encodeId } from '../../src/graph/ids';
 import {
   DEMO_ASSIGNMENTS,
+  DEMO_PACKAGES,
   DEMO_PAYMENTS_RUN_COUNT,
   DEMO_PROJECTS,
   DEMO_RUNS,
@@ -21,6 +22,7 @@ import { operation, startStack, type Stack } from '../support/stack';
 
 const runId = (id: string) => encodeId('Run', 'et', [id]);
 const projectId = (id: string) => encodeId('Project', 'et', [id]);
+const basicAuth = () => `Basic ${Buffer.from(`${ET_DEMO_USER.username}:${ET_DEMO_USER.password}`).toString('base64')}`;
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 const RUN_FIELDS = 'id nativeId name status conclusion isClosed vendorStatus counts { total passed failed blocked untested retest other } createdAt completedAt url project { id name }';
@@ -270,6 +272,56 @@ describe('Enterprise Tester through the gateway', () => {
       expect(first.body.data.projects.pageInfo.hasNextPage).toBe(true);
       expect(sim().server.log.filter((r) => r.route === ET_ROUTES.projects).every((r) => /\$inlinecount=allpages/.test(r.target))).toBe(true);
     });
+  });
+
+  test('runs the server lists without their assignment get names from one batched assignment read', async () => {
+    const root = `${sim().server.origin}${sim().appPath}`;
+    const page = await fetch(`${root}/api/scriptruns?tql=${encodeURIComponent('ORDER BY CreatedAt DESC')}&$top=6&$inlinecount=allpages&$expand=StepResults`, { headers: { authorization: basicAuth() } });
+    const body = (await page.json()) as { Items: Array<Record<string, unknown>> };
+    expect(body.Items[0].Assignment).toBeUndefined();
+    sim().server.resetCounts();
+    sim().server.injectFault({ route: ET_ROUTES.scriptRuns, status: 200, body });
+    const res = await stack.gql(`query { runs(first: 5) { nodes { nativeId name project { name } } } }`);
+    expect(res.body.errors).toBeUndefined();
+    for (const node of res.body.data.runs.nodes) {
+      const want = expected(sim(), node.nativeId);
+      expect(node).toEqual({ nativeId: want.nativeId, name: want.name, project: { name: want.project.name } });
+    }
+    expect(sim().server.count(ET_ROUTES.scriptAssignments)).toBe(1);
+  });
+
+  test('a child package without its own ProjectId is resolved through its parent', async () => {
+    const root = `${sim().server.origin}${sim().appPath}`;
+    const child = (await (await fetch(`${root}/api/executionpackage/${DEMO_PACKAGES.paymentsRegression}`, { headers: { authorization: basicAuth() } })).json()) as Record<string, unknown>;
+    expect(child.ParentId).toBe(DEMO_PACKAGES.paymentsRelease);
+    sim().server.resetCounts();
+    sim().server.injectFault({ route: ET_ROUTES.executionPackage, status: 200, body: { ...child, ProjectId: null } });
+    const res = await stack.gql(`query($id: ID!) { run(id: $id) { project { id name } } }`, { id: runId(DEMO_RUNS.paymentsOpen) });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.run.project).toEqual({ id: projectId(DEMO_PROJECTS.payments), name: 'Payments Platform' });
+    expect(sim().server.count(ET_ROUTES.executionPackage)).toBe(2);
+  });
+
+  test('more than one OData page of projects is read to the end ($top=100, $skip)', async () => {
+    const s = await startStack({ testrail: false, enterpriseTester: { seed: 'empty' } });
+    try {
+      const store = s.enterpriseTester!.store;
+      for (let i = 0; i < 150; i++) store.addProject({ Name: `Project ${String(i).padStart(3, '0')}`, OrderNumber: i });
+      const names: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const res: any = await s.gql(operation('Projects'), { sourceIds: ['et'], after });
+        expect(res.body.errors).toBeUndefined();
+        names.push(...res.body.data.projects.nodes.map((p: any) => p.name));
+        if (!res.body.data.projects.pageInfo.hasNextPage) break;
+        after = res.body.data.projects.pageInfo.endCursor;
+      }
+      expect(names).toEqual([...store.projects.values()].map((p) => p.Name));
+      const skips = s.enterpriseTester!.server.log.filter((r) => r.route === ET_ROUTES.projects).map((r) => new URL(r.target, 'http://x').searchParams.get('$skip'));
+      expect(skips).toEqual(['0', '100', '0', '100']);
+    } finally {
+      await s.stop();
+    }
   });
 
   test('nested project lookups over 5 and over 60 runs cost the same number of upstream calls', async () => {
@@ -613,13 +665,8 @@ describe('Enterprise Tester credentials, timeouts and the application path', () 
 
 /** The simulator's own JSON for a run (with steps), to hand back through a fault with one change. */
 async function rawRun(stack: Stack, id: string): Promise<Record<string, any>> {
-  const root = await (async () => {
-    const origin = stack.enterpriseTester!.server.origin;
-    return `${origin}${stack.enterpriseTester!.appPath}`;
-  })();
-  const res = await fetch(`${root}/api/scriptrun/${id}?$expand=StepResults,Assignment`, {
-    headers: { authorization: `Basic ${Buffer.from(`${ET_DEMO_USER.username}:${ET_DEMO_USER.password}`).toString('base64')}`, accept: 'application/json' },
-  });
+  const root = `${stack.enterpriseTester!.server.origin}${stack.enterpriseTester!.appPath}`;
+  const res = await fetch(`${root}/api/scriptrun/${id}?$expand=StepResults,Assignment`, { headers: { authorization: basicAuth(), accept: 'application/json' } });
   return (await res.json()) as Record<string, any>;
 }
 
