@@ -139,7 +139,7 @@ export class EnterpriseTesterSource implements Source {
       if (exhausted) return sliceRuns(read, exactQuery);
       const oldestRead = Math.min(...page.runs.map((r) => r.createdAt ?? 0));
       const matching = sliceRuns(read, { ...exactQuery, limit: read.length }).runs;
-      // Runs of an older second than the last one read are complete: no unread run can sort among them.
+      // Seconds newer than the oldest one read are complete: no unread run can sort among their runs.
       const settled = matching.filter((r) => (r.createdAt ?? 0) > oldestRead);
       if (settled.length >= query.limit && matching.length > query.limit) {
         return { runs: settled.slice(0, query.limit), hasMore: true };
