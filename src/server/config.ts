@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { PLANNED_KINDS, SOURCE_KINDS, type SourceConfig } from '../sources/registry';
+import { SOURCE_KINDS, type SourceConfig } from '../sources/registry';
 import type { SourceKind } from '../model/types';
 import { defaultRequestsPerMinute, type TrafficPolicy } from '../http/traffic';
 
@@ -188,11 +188,7 @@ function parseSource(entry: unknown, at: string, problems: string[]): SourceConf
   const spec = typeof kind === 'string' ? SOURCE_KINDS[kind] : undefined;
   if (typeof kind !== 'string') problems.push(`${at}.kind: required (one of ${Object.keys(SOURCE_KINDS).join(', ')})`);
   else if (!spec) {
-    problems.push(
-      PLANNED_KINDS.includes(kind)
-        ? `${at}.kind: "${kind}" is not implemented in this version of rungraph yet`
-        : `${at}.kind: unknown kind "${kind}" (known: ${Object.keys(SOURCE_KINDS).join(', ')})`,
-    );
+    problems.push(`${at}.kind: unknown kind "${kind}" (known: ${Object.keys(SOURCE_KINDS).join(', ')})`);
   }
   unknownKeys(o, [...COMMON_SOURCE_KEYS, ...(spec?.optionalKeys ?? [])], at, problems);
 

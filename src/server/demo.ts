@@ -6,13 +6,18 @@
 import { TestRailSimulator, TESTRAIL_DEMO_USER } from '../simulators/testrail';
 import { QACompleteSimulator, QACOMPLETE_DEMO_HOSTS, QACOMPLETE_DEMO_USER } from '../simulators/qacomplete';
 import { EnterpriseTesterSimulator, ET_DEMO_USER } from '../simulators/enterprise-tester';
+import type { SimulatorServer } from '../simulators/harness';
 import type { Config } from './config';
 import { DEFAULT_SERVER } from './config';
 
 export interface DemoSimulator {
   name: string;
+  /** The source id the demo config gives it. */
+  sourceId: string;
   url: string;
   credentials: string;
+  /** Counters, latency and faults (benchmarks and the soak test use them). */
+  server: SimulatorServer;
   stop(): Promise<void>;
 }
 
@@ -28,6 +33,8 @@ export async function startDemo(server = DEFAULT_SERVER): Promise<Demo> {
   const simulators: DemoSimulator[] = [
     {
       name: 'TestRail',
+      sourceId: 'tr',
+      server: testrail.server,
       url: testrailUrl,
       credentials: `${TESTRAIL_DEMO_USER.email} / ${TESTRAIL_DEMO_USER.password}`,
       stop: () => testrail.stop(),
@@ -37,6 +44,8 @@ export async function startDemo(server = DEFAULT_SERVER): Promise<Demo> {
   const qacompleteUrl = await qacomplete.start();
   simulators.push({
     name: 'QAComplete',
+    sourceId: 'qac',
+    server: qacomplete.server,
     url: qacompleteUrl,
     credentials: `${QACOMPLETE_DEMO_USER.email} / ${QACOMPLETE_DEMO_USER.password}; test hosts ${QACOMPLETE_DEMO_HOSTS.map((h) => `${h.id}:${h.token}`).join(', ')}`,
     stop: () => qacomplete.stop(),
@@ -45,6 +54,8 @@ export async function startDemo(server = DEFAULT_SERVER): Promise<Demo> {
   const enterpriseTesterUrl = await enterpriseTester.start();
   simulators.push({
     name: 'Enterprise Tester',
+    sourceId: 'et',
+    server: enterpriseTester.server,
     url: enterpriseTesterUrl,
     credentials: `${ET_DEMO_USER.username} / ${ET_DEMO_USER.password}`,
     stop: () => enterpriseTester.stop(),

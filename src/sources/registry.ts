@@ -5,7 +5,7 @@
 import type { Logger, Source } from '../model/source';
 import type { SourceKind } from '../model/types';
 import type { TrafficPolicy } from '../http/traffic';
-import { TestRailSource } from './testrail/source';
+import { TESTRAIL_KIND } from './testrail/kind';
 import { QACOMPLETE_KIND } from './qacomplete/kind';
 import { ENTERPRISE_TESTER_KIND } from './enterprise-tester/kind';
 
@@ -33,26 +33,8 @@ export interface SourceKindSpec {
 }
 
 export const SOURCE_KINDS: Readonly<Partial<Record<string, SourceKindSpec>>> = {
-  testrail: {
-    optionalKeys: [],
-    check: () => [],
-    create: (config, log) =>
-      new TestRailSource(
-        {
-          id: config.id,
-          name: config.name,
-          baseUrl: config.baseUrl,
-          username: config.auth.username,
-          password: config.auth.password,
-          timeoutMs: config.timeoutMs,
-          policy: config.policy,
-        },
-        log,
-      ),
-  },
+  testrail: TESTRAIL_KIND,
   qacomplete: QACOMPLETE_KIND,
   'enterprise-tester': ENTERPRISE_TESTER_KIND,
 };
 
-/** Kinds the contract names whose implementation has not landed yet: a clear config error. */
-export const PLANNED_KINDS: readonly string[] = [];
