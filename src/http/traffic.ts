@@ -24,6 +24,8 @@ export interface TrafficPolicy {
   breakerFailures: number;
   /** How long an open breaker fails fast before letting one probe through, ms. */
   breakerCooldownMs: number;
+  /** Largest answer body read; a larger one is UPSTREAM_ERROR (a vendor bug or a wrong URL). */
+  maxResponseBytes: number;
 }
 
 export const DEFAULT_POLICY: TrafficPolicy = {
@@ -36,6 +38,7 @@ export const DEFAULT_POLICY: TrafficPolicy = {
   burst: null,
   breakerFailures: 5,
   breakerCooldownMs: 10_000,
+  maxResponseBytes: 32 * 1024 * 1024,
 };
 
 /**

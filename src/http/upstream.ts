@@ -48,15 +48,12 @@ export interface UpstreamOptions {
   /** Shorthand for `policy.timeoutMs`. */
   timeoutMs?: number;
   policy?: Partial<TrafficPolicy>;
-  maxBodyBytes?: number;
   /**
    * The vendor's reading of a non-2xx answer. Return undefined to fall back to the standard
    * mapping below (401, 403, 404, 408, 409, 429, 5xx, anything else).
    */
   vendorError?: (response: UpstreamResponse, request: UpstreamRequest) => GatewayError | undefined;
 }
-
-export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 // 408 is the vendor saying "retry later" (QAComplete documents it so); the others are overload or rate limits.
 const RETRYABLE_STATUS = new Set([408, 429, 502, 503, 504]);
@@ -80,12 +77,10 @@ export class Upstream {
   private readonly slots: Semaphore;
   private readonly bucket: TokenBucket | undefined;
   private readonly retryBudget = new RetryBudget();
-  private readonly maxBodyBytes: number;
 
   constructor(private readonly options: UpstreamOptions) {
     const given = Object.fromEntries(Object.entries(options.policy ?? {}).filter(([, v]) => v !== undefined));
     this.policy = { ...DEFAULT_POLICY, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), ...given };
-    this.maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
     this.breaker = new CircuitBreaker(options.sourceId, this.policy.breakerFailures, this.policy.breakerCooldownMs);
     this.slots = new Semaphore(this.policy.concurrency);
     const rpm = this.policy.requestsPerMinute;
@@ -199,7 +194,7 @@ export class Upstream {
       bodyTimeout: timeoutMs,
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const text = await readLimited(response.body, this.maxBodyBytes);
+    const text = await readLimited(response.body, this.policy.maxResponseBytes);
     return { status: response.statusCode, headers: response.headers, text };
   }
 
@@ -251,11 +246,11 @@ export class Upstream {
       name === 'TimeoutError' ||
       name === 'AbortError'
     ) {
-      return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `${source} did not answer ${req.route} within ${this.policy.timeoutMs} ms.`, { source });
+      return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `${source} did not answer ${req.route} within ${this.policy.timeoutMs} ms.${writeNote(req)}`, { source });
     }
     const unavailable = new GatewayError(
       ErrorCode.UPSTREAM_UNAVAILABLE,
-      `${source} could not be reached for ${req.route} (${code ?? name ?? 'connection error'}).`,
+      `${source} could not be reached for ${req.route} (${code ?? name ?? 'connection error'}).${writeNote(req)}`,
       { source, cause: error },
     );
     // A dropped or refused connection never reached the vendor's logic: safe to retry a read.
@@ -271,11 +266,16 @@ async function readLimited(body: AsyncIterable<Buffer | Uint8Array> & { destroy?
     size += chunk.length;
     if (size > limit) {
       body.destroy?.();
-      throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `The answer was larger than ${limit} bytes.`);
+      throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `The answer was larger than ${limit} bytes (maxResponseBytes).`);
     }
     chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A write whose answer never came may still have been applied: say so, since we will not retry it. */
+function writeNote(req: UpstreamRequest): string {
+  return req.method === 'GET' ? '' : ' The vendor may or may not have applied this write; rungraph did not retry it — check before trying again.';
 }
 
 /** Seconds from a Retry-After header (delta-seconds or an HTTP date); undefined when absent or unreadable. */

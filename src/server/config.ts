@@ -58,7 +58,7 @@ export class ConfigError extends Error {
   }
 }
 
-const COMMON_SOURCE_KEYS = ['id', 'kind', 'name', 'baseUrl', 'auth', 'timeoutMs', 'connectTimeoutMs', 'retries', 'concurrency', 'rateLimit', 'breaker'];
+const COMMON_SOURCE_KEYS = ['id', 'kind', 'name', 'baseUrl', 'auth', 'timeoutMs', 'connectTimeoutMs', 'retries', 'concurrency', 'rateLimit', 'breaker', 'maxResponseBytes'];
 const SOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Config {
@@ -148,6 +148,7 @@ function parsePolicy(o: Record<string, unknown>, kind: string, baseUrl: string |
   policy.connectTimeoutMs = integer(o.connectTimeoutMs, `${at}.connectTimeoutMs`, 1, 600_000, problems);
   policy.maxRetries = integer(o.retries, `${at}.retries`, 0, 5, problems);
   policy.concurrency = integer(o.concurrency, `${at}.concurrency`, 1, 256, problems);
+  policy.maxResponseBytes = integer(o.maxResponseBytes, `${at}.maxResponseBytes`, 1024, 1024 * 1024 * 1024, problems);
   if (o.rateLimit === null) policy.requestsPerMinute = null;
   else if (o.rateLimit !== undefined) {
     const r = asObject(o.rateLimit, `${at}.rateLimit`, problems);
