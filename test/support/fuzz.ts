@@ -7,7 +7,8 @@ import { RUN_CONCLUSIONS, RUN_STATUSES, type Project, type Run } from '../../src
 
 export interface MapperCase {
   name: string;
-  valid: Record<string, unknown>;
+  /** A valid payload (a function, so it may be fetched in beforeAll). */
+  valid: () => Record<string, unknown>;
   map: (value: unknown) => Run | Project;
 }
 
@@ -40,13 +41,13 @@ export function mutated(valid: Record<string, unknown>): fc.Arbitrary<unknown> {
 
 export function fuzzMapper(c: MapperCase): void {
   test(`${c.name}: a valid payload maps`, () => {
-    const record = c.map(c.valid);
+    const record = c.map(c.valid());
     if ('vendorStatus' in record) RUN_INVARIANTS(record);
   });
 
   test(`${c.name}: mutated and garbage payloads map correctly or fail as UPSTREAM_ERROR`, () => {
     fc.assert(
-      fc.property(mutated(c.valid), (payload) => {
+      fc.property(mutated(c.valid()), (payload) => {
         let record: Run | Project;
         try {
           record = c.map(payload);
