@@ -110,6 +110,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
   }
   const sources = configs.map((c) => SOURCE_KINDS[c.kind]!.create(c, log));
+  watched.push({ secrets: configs.flatMap(secretsOf), logs, responses });
   const gateway = await startGateway({ sources, log, port: 0, batching: options.batching, server: options.server });
   return {
     gateway,
@@ -133,6 +134,27 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await Promise.all(stops.map((s) => s()));
     },
   };
+}
+
+/**
+ * Every stack a test file starts is watched: after the file's last test, test/support/no-secrets.ts
+ * checks that none of the stack's configured credentials, in any form, reached a response or a log
+ * line. So "no secret leaks" holds for the whole suite, not just for the tests that look for it.
+ */
+export interface Watched {
+  secrets: string[];
+  logs: string[];
+  responses: string[];
+}
+export const watched: Watched[] = [];
+
+function secretsOf(config: SourceConfig): string[] {
+  const pairs: Array<[string, string]> = [[config.auth.username, config.auth.password]];
+  for (const host of (config.hosts as Array<{ id: number | string; token: string }> | undefined) ?? []) pairs.push([String(host.id), host.token]);
+  return pairs.flatMap(([user, secret]) => {
+    const basic = Buffer.from(`${user}:${secret}`).toString('base64');
+    return [secret, basic, encodeURIComponent(secret)];
+  });
 }
 
 /** Reads a contract operation, so tests send exactly what apps send. */
