@@ -61,17 +61,24 @@ export class Catalog {
     return this.sources.filter((s) => wanted.has(s.info.id));
   }
 
+  /**
+   * `onSlice` sees each source's runs as soon as that source answers, before the slowest one has:
+   * the graph layer starts the lookups those runs need (projects, hosts) there, so they overlap
+   * the other sources' reads instead of waiting for the merged page.
+   */
   async pageRuns(
     scope: RequestScope,
     filters: ReadonlyMap<string, RunFilter>,
     first: number,
     after: RunPositions,
+    onSlice?: (runs: readonly Run[]) => void,
   ): Promise<RunPage> {
     const participants = this.sources.filter((s) => filters.has(s.info.id));
     const answers = await Promise.all(
       participants.map(async (source) => {
         try {
           const slice = await source.listRuns(scope, { filter: filters.get(source.info.id)!, after: after[source.info.id], limit: first });
+          onSlice?.(slice.runs);
           return { source, slice };
         } catch (error) {
           return { source, error: asGatewayError(error, source.info.id) };

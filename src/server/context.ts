@@ -147,4 +147,13 @@ export class RefLoader<T> {
   prime(ref: Ref, value: T): void {
     this.loader.prime(ref, value);
   }
+
+  /**
+   * Starts a load nobody waits for yet (graph/lists.ts starts the lookups a run page needs while
+   * other sources are still reading). A failure stays put until a `load` sees it and clears it, so
+   * starting early never costs a second call, and no failure outlives its first reader.
+   */
+  prefetch(ref: Ref): void {
+    this.loader.load(ref).catch(() => undefined);
+  }
 }
