@@ -37,7 +37,7 @@ export const DEFAULT_POLICY: TrafficPolicy = {
   requestsPerMinute: null,
   burst: null,
   breakerFailures: 5,
-  breakerCooldownMs: 10_000,
+  breakerCooldownMs: 5_000,
   maxResponseBytes: 32 * 1024 * 1024,
 };
 

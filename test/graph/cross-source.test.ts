@@ -195,3 +195,24 @@ describe('filters give the same answer pushed down or not', () => {
     expect(ids(window)).toEqual(ids(all.filter((r) => Date.parse(r.createdAt) >= lo && Date.parse(r.createdAt) < hi)));
   });
 });
+
+describe('lookups overlap the slower sources', () => {
+  test("a fast source's project and host lookups start before a slow source has answered", async () => {
+    const stack = await startStack({ qacomplete: {}, enterpriseTester: {} });
+    try {
+      const slow = 600;
+      stack.testrail!.server.injectFault({ route: 'GET get_plan', delayMs: slow, times: 1000 });
+      for (const sim of [stack.testrail!, stack.qacomplete!, stack.enterpriseTester!]) sim.server.resetCounts();
+      const res = await stack.gql(operation('Dashboard'), { first: 50, filter: { sourceIds: ['tr', 'qac'] } });
+      expect(res.body.errors).toBeUndefined();
+      const firstPlanRead = Math.min(...stack.testrail!.server.log.filter((r) => r.route === 'GET get_plan').map((r) => r.at));
+      const hostReads = stack.qacomplete!.server.log.filter((r) => r.route === 'GET /automation/v2/hosts/{id}').map((r) => r.at);
+      expect(hostReads.length).toBeGreaterThan(0);
+      // TestRail cannot answer before its plans have (slow ms after the first plan read): the host
+      // reads went out long before, so they did not wait for the merged page.
+      for (const at of hostReads) expect(at).toBeLessThan(firstPlanRead + slow - 200);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
