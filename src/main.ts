@@ -86,9 +86,13 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    // A second signal means "now".
+    if (stopping) process.exit(0);
     stopping = true;
     log.info({ signal, graceMs: config.server.shutdownGraceMs }, 'shutting down');
+    // Whatever hangs (a socket that never closes, a vendor that never answers), the process ends
+    // shortly after the grace period.
+    setTimeout(() => process.exit(0), config.server.shutdownGraceMs + 2_000).unref();
     try {
       await gateway.stop(config.server.shutdownGraceMs);
       await demo?.stop();
