@@ -69,6 +69,22 @@ describe('the gateway over HTTP', () => {
     expect(res.body.errors[0].message).toMatch(/ISO 8601/);
   });
 
+  test('every upstream call is one JSON log line carrying the request id the response names', async () => {
+    const before = stack.logs.length;
+    stack.testrail!.server.resetCounts();
+    const res = await stack.gql('{ runs(first: 3) { nodes { id project { name } } } }');
+    const requestId = res.headers.get('x-request-id');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const calls = stack.logs.slice(before).map((l) => JSON.parse(l)).filter((l) => l.msg === 'upstream call');
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.length).toBe(stack.testrail!.server.count());
+    for (const line of calls) {
+      expect(line).toMatchObject({ requestId, source: 'tr', method: 'GET', status: 200, retries: 0 });
+      expect(line.route).toMatch(/^get_\w+/);
+      expect(typeof line.durationMs).toBe('number');
+    }
+  });
+
   test('no stack trace ever reaches a client', async () => {
     const res = await stack.gql('{ run(id: "garbage") { id } node(id: "WyJSdW4iXQ") { id } }');
     expect(res.text).not.toMatch(/stacktrace|at .*\.ts:\d+/);
