@@ -16,6 +16,7 @@
  * Run with `node --expose-gc` (the npm script does) for heapUsed after a forced GC.
  */
 import { performance } from 'node:perf_hooks';
+import { DEFAULT_POLICY } from '../src/http/traffic';
 import { dashboardQuery, GraphQLClient, numberFlag, percentile, round, sleep, startRungraph, startStack, stringFlag, table, writeArtifact, type GraphQLAnswer } from './stack';
 
 interface Phase {
@@ -246,7 +247,7 @@ async function main(): Promise<number> {
     const failingCircuit = phases.filter((p) => p.state === 'failing').reduce((n, p) => n + p.circuitOpen, 0);
     console.log(
       `breaker: in failing phases ${failingCircuit} of ${failingRequests} requests were failed fast (circuit open); ` +
-        `in healthy phases ${healthyFailures} of ${healthyRequests} still failed for ${flapping} (an open breaker waits out its cooldown, 10 s by default, before one probe call)`,
+        `in healthy phases ${healthyFailures} of ${healthyRequests} still failed for ${flapping} (an open breaker waits out its cooldown, ${DEFAULT_POLICY.breakerCooldownMs / 1000} s by default, before one probe call)`,
     );
 
     const checks = [
