@@ -273,6 +273,11 @@ async function readLimited(body: AsyncIterable<Buffer | Uint8Array> & { destroy?
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The `Authorization` value for HTTP Basic, which every vendor here uses. */
+export function basicAuth(login: string, password: string): string {
+  return `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+}
+
 /** A write whose answer never came may still have been applied: say so, since we will not retry it. */
 function writeNote(req: UpstreamRequest): string {
   return req.method === 'GET' ? '' : ' The vendor may or may not have applied this write; rungraph did not retry it — check before trying again.';

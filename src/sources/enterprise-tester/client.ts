@@ -12,7 +12,7 @@
  */
 import { ErrorCode, GatewayError } from '../../model/errors';
 import type { Logger } from '../../model/source';
-import { Upstream, vendorMessageOf, type Method, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
+import { basicAuth, Upstream, vendorMessageOf, type Method, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
 import type { TrafficPolicy } from '../../http/traffic';
 import { array, object } from '../payload';
 
@@ -47,11 +47,10 @@ export class EnterpriseTesterClient {
   private readonly upstream: Upstream;
 
   constructor(options: EnterpriseTesterClientOptions) {
-    const token = Buffer.from(`${options.username}:${options.password}`).toString('base64');
     this.upstream = new Upstream({
       sourceId: options.sourceId,
       baseUrl: options.baseUrl.replace(/\/+$/, ''),
-      headers: { authorization: `Basic ${token}` },
+      headers: { authorization: basicAuth(options.username, options.password) },
       log: options.log,
       timeoutMs: options.timeoutMs,
       policy: options.policy,

@@ -12,7 +12,7 @@
  */
 import { ErrorCode, GatewayError } from '../../model/errors';
 import type { Logger } from '../../model/source';
-import { Upstream, vendorMessageOf, type Method, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
+import { basicAuth, Upstream, vendorMessageOf, type Method, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
 import type { TrafficPolicy } from '../../http/traffic';
 import { array, object, type Json } from '../payload';
 
@@ -34,7 +34,6 @@ export interface QACompleteClientOptions {
   pageLimit?: number;
 }
 
-const basic = (login: string, password: string) => `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
 
 /**
  * The docs write the SaaS base as `https://rest.qacomplete.smartbear.com/rest-api/service`: a
@@ -55,7 +54,7 @@ export class QACompleteClient {
     this.main = new Upstream({
       sourceId: options.sourceId,
       baseUrl: serviceRoot(options.baseUrl),
-      headers: { authorization: basic(options.email, options.password) },
+      headers: { authorization: basicAuth(options.email, options.password) },
       log: options.log,
       timeoutMs: options.timeoutMs,
       policy: options.policy,
@@ -68,7 +67,7 @@ export class QACompleteClient {
         new Upstream({
           sourceId: options.sourceId,
           baseUrl: automationRoot,
-          headers: { authorization: basic(String(host.id), host.token) },
+          headers: { authorization: basicAuth(String(host.id), host.token) },
           log: options.log,
           timeoutMs: options.timeoutMs,
           policy: options.policy,
