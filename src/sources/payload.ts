@@ -3,7 +3,7 @@
  * must become UPSTREAM_ERROR naming the field, never a crash and never a silently wrong value.
  * Each reader takes the object, the field and a description of where it came from.
  */
-import { ErrorCode, GatewayError } from '../model/errors';
+import { badInput, ErrorCode, GatewayError } from '../model/errors';
 
 export type Json = Record<string, unknown>;
 
@@ -69,4 +69,18 @@ export function idText(o: Json, field: string, where: string): string {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
   if (typeof v === 'string' && v.length > 0 && v.length <= 200) return v;
   throw new PayloadError(`${where}.${field}`, 'is not an id');
+}
+
+const DIGITS = /^\d{1,15}$/;
+
+/** A numeric vendor id taken from a global ID's key; anything else was never one of ours. */
+export function numericKey(vendor: string, value: string | undefined, what: string, source: string): number {
+  if (value === undefined || !DIGITS.test(value)) throw badInput(`Not a ${vendor} ${what} id: ${value}.`, source);
+  return Number(value);
+}
+
+/** A numeric vendor id given in mutation input, checked before anything is sent. */
+export function numericInput(vendor: string, value: string, field: string, source: string): number {
+  if (!DIGITS.test(value)) throw badInput(`${field} must be a ${vendor} id (digits), got "${value}".`, source);
+  return Number(value);
 }

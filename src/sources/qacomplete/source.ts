@@ -15,7 +15,7 @@ import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, Source 
 import { QACOMPLETE_STATUS_TABLE } from '../../model/status';
 import type { Host, Key, Project, Run, SourceInfo } from '../../model/types';
 import type { TrafficPolicy } from '../../http/traffic';
-import { object } from '../payload';
+import { numericInput, numericKey, object } from '../payload';
 import { QACompleteClient } from './client';
 import { formatWall, nearTransition } from './dates';
 import { createdAtOf, mapHost, mapItem, mapProject, mapRun } from './map';
@@ -126,7 +126,7 @@ export class QACompleteSource implements Source {
   async listRuns(scope: RequestScope, query: RunQuery): Promise<RunSlice> {
     const { filter } = query;
     const projectIds = filter.projectKeys
-      ? filter.projectKeys.map((k) => String(numericKey(k[0], 'project', this.id)))
+      ? filter.projectKeys.map((k) => String(numericKey('QAComplete', k[0], 'project', this.id)))
       : (await this.listProjects(scope)).map((p) => p.nativeId);
     let hostMatches: ((run: Run) => boolean) | undefined;
     if (filter.hostKeys) {
@@ -274,7 +274,7 @@ export class QACompleteSource implements Source {
 
   async addRun(_scope: RequestScope, request: AddRunRequest): Promise<Run> {
     // Everything is checked before anything is sent.
-    const projectId = numericKey(request.projectKey[0], 'project', this.id);
+    const projectId = numericKey('QAComplete', request.projectKey[0], 'project', this.id);
     for (const field of ['name', 'description'] as const) {
       if (request[field] !== undefined) {
         throw badInput(`input.${field}: QAComplete test runs have no ${field}; a run is named after its test set. Leave ${field} out.`, this.id);
@@ -285,10 +285,10 @@ export class QACompleteSource implements Source {
       throw badInput('input.qacomplete needs exactly one of testId (a single test) or testSetId (a test set).', this.id);
     }
     const body: Record<string, unknown> = {};
-    if (input.testId !== undefined) body.TestId = numericInput(input.testId, 'qacomplete.testId', this.id);
-    if (input.testSetId !== undefined) body.TestSetId = numericInput(input.testSetId, 'qacomplete.testSetId', this.id);
-    if (input.testConfigId !== undefined) body.TestConfigId = numericInput(input.testConfigId, 'qacomplete.testConfigId', this.id);
-    if (input.releaseId !== undefined) body.ReleaseId = numericInput(input.releaseId, 'qacomplete.releaseId', this.id);
+    if (input.testId !== undefined) body.TestId = numericInput('QAComplete', input.testId, 'qacomplete.testId', this.id);
+    if (input.testSetId !== undefined) body.TestSetId = numericInput('QAComplete', input.testSetId, 'qacomplete.testSetId', this.id);
+    if (input.testConfigId !== undefined) body.TestConfigId = numericInput('QAComplete', input.testConfigId, 'qacomplete.testConfigId', this.id);
+    if (input.releaseId !== undefined) body.ReleaseId = numericInput('QAComplete', input.releaseId, 'qacomplete.releaseId', this.id);
     if (request.hostKey !== undefined) {
       const hostId = request.hostKey[0];
       if (!/^\d{1,15}$/.test(hostId ?? '') || !this.hostIds.includes(hostId)) {
@@ -371,7 +371,7 @@ export class QACompleteSource implements Source {
 
   private runKey(key: Key): { runId: number; projectId: number } {
     if (key.length !== 2) throw badInput(`Not a QAComplete test run key: ${JSON.stringify(key)}.`, this.id);
-    return { runId: numericKey(key[0], 'test run', this.id), projectId: numericKey(key[1], 'project', this.id) };
+    return { runId: numericKey('QAComplete', key[0], 'test run', this.id), projectId: numericKey('QAComplete', key[1], 'project', this.id) };
   }
 
   close(): Promise<void> {
@@ -394,14 +394,4 @@ export function excludedStatusCodes(filter: RunFilter): string[] {
       return !could;
     })
     .map(([code]) => code);
-}
-
-function numericKey(value: string | undefined, what: string, source: string): number {
-  if (value === undefined || !/^\d{1,15}$/.test(value)) throw badInput(`Not a QAComplete ${what} id: ${value}.`, source);
-  return Number(value);
-}
-
-function numericInput(value: string, field: string, source: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw badInput(`${field} must be a QAComplete id (digits), got "${value}".`, source);
-  return Number(value);
 }

@@ -10,7 +10,7 @@ import { sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
 import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, Source } from '../../model/source';
 import type { Host, Key, Project, Run, SourceInfo } from '../../model/types';
 import type { TrafficPolicy } from '../../http/traffic';
-import { object } from '../payload';
+import { numericInput, numericKey, object } from '../payload';
 import { TestRailClient, type Params } from './client';
 import { caseIdOfTest, mapProject, mapRun, planCreatedOn, planIdOf, runsOfPlan, runTemplate } from './map';
 
@@ -71,7 +71,7 @@ export class TestRailSource implements Source {
   async getProjects(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Project>> {
     // One project alone costs one get_project, unless this request already listed them all.
     if (keys.length === 1 && !scope.peek(`${this.id}:projects`)) {
-      const id = numericKey(keys[0][0], 'project', this.id);
+      const id = numericKey('TestRail', keys[0][0], 'project', this.id);
       const project = await scope.memo(`${this.id}:project:${id}`, async () =>
         mapProject(this.id, await this.client.get('get_project/{project_id}', [id])),
       );
@@ -109,7 +109,7 @@ export class TestRailSource implements Source {
     return Promise.all(
       keys.map(async (key) => {
         try {
-          const runId = numericKey(key[0], 'run', this.id);
+          const runId = numericKey('TestRail', key[0], 'run', this.id);
           const projectId = key[1];
           if ((perProject.get(projectId) ?? 0) < LIST_INSTEAD_OF_GET) return await this.getRun(scope, runId);
           const listed = await this.projectRuns(scope, projectId, {});
@@ -162,7 +162,7 @@ export class TestRailSource implements Source {
   // ------------------------------------------------------------------------------- mutations
 
   async addRun(_scope: RequestScope, request: AddRunRequest): Promise<Run> {
-    const projectId = numericKey(request.projectKey[0], 'project', this.id);
+    const projectId = numericKey('TestRail', request.projectKey[0], 'project', this.id);
     const input = request.testrail ?? {};
     if (input.includeAll === true && input.caseIds !== undefined) {
       throw badInput('testrail.includeAll and testrail.caseIds cannot be combined: caseIds already selects the cases.', this.id);
@@ -173,10 +173,10 @@ export class TestRailSource implements Source {
       include_all: input.caseIds !== undefined ? false : (input.includeAll ?? true),
     };
     if (request.description !== undefined) body.description = request.description;
-    if (input.suiteId !== undefined) body.suite_id = numericInput(input.suiteId, 'testrail.suiteId', this.id);
-    if (input.milestoneId !== undefined) body.milestone_id = numericInput(input.milestoneId, 'testrail.milestoneId', this.id);
-    if (input.assignedToId !== undefined) body.assignedto_id = numericInput(input.assignedToId, 'testrail.assignedToId', this.id);
-    if (input.caseIds !== undefined) body.case_ids = input.caseIds.map((id, i) => numericInput(id, `testrail.caseIds[${i}]`, this.id));
+    if (input.suiteId !== undefined) body.suite_id = numericInput('TestRail', input.suiteId, 'testrail.suiteId', this.id);
+    if (input.milestoneId !== undefined) body.milestone_id = numericInput('TestRail', input.milestoneId, 'testrail.milestoneId', this.id);
+    if (input.assignedToId !== undefined) body.assignedto_id = numericInput('TestRail', input.assignedToId, 'testrail.assignedToId', this.id);
+    if (input.caseIds !== undefined) body.case_ids = input.caseIds.map((id, i) => numericInput('TestRail', id, `testrail.caseIds[${i}]`, this.id));
     if (input.refs !== undefined) body.refs = input.refs;
     return mapRun(this.id, await this.client.post('add_run/{project_id}', [projectId], body));
   }
@@ -222,7 +222,7 @@ export class TestRailSource implements Source {
 
   private standalone(key: Key): { runId: number; projectId: number } {
     if (key[2] !== undefined) throw unsupported(PLAN_RUN_CHANGE, this.id);
-    return { runId: numericKey(key[0], 'run', this.id), projectId: numericKey(key[1], 'project', this.id) };
+    return { runId: numericKey('TestRail', key[0], 'run', this.id), projectId: numericKey('TestRail', key[1], 'project', this.id) };
   }
 
   close(): Promise<void> {
@@ -234,14 +234,3 @@ export class TestRailSource implements Source {
 export function defaultRunName(now: Date): string {
   return `Test Run ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
-
-function numericKey(value: string | undefined, what: string, source: string): number {
-  if (value === undefined || !/^\d{1,15}$/.test(value)) throw badInput(`Not a TestRail ${what} id: ${value}.`, source);
-  return Number(value);
-}
-
-function numericInput(value: string, field: string, source: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw badInput(`${field} must be a TestRail id (digits), got "${value}".`, source);
-  return Number(value);
-}
-
