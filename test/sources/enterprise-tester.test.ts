@@ -806,3 +806,62 @@ describe('Enterprise Tester with a server that orders CreatedAt ties its own way
     expect(ids).toEqual(want);
   });
 });
+
+describe('a server that refuses the TQL rungraph writes beyond the vendor examples', () => {
+  const refusal = { route: ET_ROUTES.scriptRuns, status: 403, body: { Message: 'The TQL query is not valid: unexpected token.' } };
+  const query = `query($f: RunFilter) { runs(first: 6, filter: $f) { nodes { id name status } } }`;
+
+  test('a refused filtered query falls back to ORDER BY only and gives the same answer', async () => {
+    const plain = await startStack({ testrail: false, enterpriseTester: {} });
+    const picky = await startStack({ testrail: false, enterpriseTester: {} });
+    try {
+      const filter = { f: { isClosed: true } };
+      const expected = (await plain.gql(query, filter)).body.data.runs.nodes;
+      expect(expected).toHaveLength(6);
+      const sim = picky.enterpriseTester!;
+      sim.server.injectFault(refusal);
+      sim.server.resetCounts();
+      const first = await picky.gql(query, filter);
+      expect(first.body.errors).toBeUndefined();
+      expect(first.body.data.runs.nodes).toEqual(expected);
+      const reads = sim.server.log.filter((r) => r.route === ET_ROUTES.scriptRuns);
+      // The refused query, then plain ORDER BY reads (filtering in the gateway may need more than one).
+      expect(reads[0].faulted).toBe(true);
+      expect(decodeURIComponent(reads[0].target)).toMatch(/Status/);
+      expect(reads.length).toBeGreaterThan(1);
+      for (const r of reads.slice(1)) {
+        expect(r.faulted).toBe(false);
+        expect(decodeURIComponent(r.target)).not.toMatch(/Status/);
+      }
+      // From then on the source filters in the gateway: one read, no refusal.
+      sim.server.resetCounts();
+      expect((await picky.gql(query, filter)).body.data.runs.nodes).toEqual(expected);
+      expect(sim.server.log.filter((r) => r.route === ET_ROUTES.scriptRuns).every((r) => !/Status/.test(decodeURIComponent(r.target)))).toBe(true);
+    } finally {
+      await plain.stop();
+      await picky.stop();
+    }
+  });
+
+  test('a refused Id IN (…) lookup reads the runs one by one', async () => {
+    const stack = await startStack({ testrail: false, enterpriseTester: {} });
+    try {
+      const sim = stack.enterpriseTester!;
+      const ids = [DEMO_RUNS.completedPassed, DEMO_RUNS.completedFailed, DEMO_RUNS.openAllNotRun];
+      const lookup = `query($a: ID!, $b: ID!, $c: ID!) { a: run(id: $a) { nativeId } b: run(id: $b) { nativeId } c: run(id: $c) { nativeId } }`;
+      const vars = { a: runId(ids[0]), b: runId(ids[1]), c: runId(ids[2]) };
+      sim.server.injectFault(refusal);
+      sim.server.resetCounts();
+      const res = await stack.gql(lookup, vars);
+      expect(res.body.errors).toBeUndefined();
+      expect([res.body.data.a.nativeId, res.body.data.b.nativeId, res.body.data.c.nativeId]).toEqual(ids);
+      expect(sim.server.count(ET_ROUTES.scriptRun)).toBe(3);
+      sim.server.resetCounts();
+      expect((await stack.gql(lookup, vars)).body.errors).toBeUndefined();
+      expect(sim.server.count(ET_ROUTES.scriptRuns)).toBe(0);
+      expect(sim.server.count(ET_ROUTES.scriptRun)).toBe(3);
+    } finally {
+      await stack.stop();
+    }
+  });
+});

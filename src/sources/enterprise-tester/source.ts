@@ -55,7 +55,9 @@ interface RunPage {
 export class EnterpriseTesterSource implements Source {
   readonly info: SourceInfo;
   private readonly client: EnterpriseTesterClient;
-  private readonly pushdown: boolean;
+  private pushdown: boolean;
+  /** Off once a server refused `Id IN (…)`: several runs are then read one GET each. */
+  private idListQueries = true;
 
   constructor(config: EnterpriseTesterSourceConfig, log: Logger) {
     this.info = {
@@ -120,7 +122,22 @@ export class EnterpriseTesterSource implements Source {
    *   IN_PROGRESS, or pushdown off), follow-up reads double in size.
    */
   async listRuns(scope: RequestScope, query: RunQuery): Promise<RunSlice> {
-    const plan = runTql(query, this.pushdown);
+    try {
+      return await this.readRuns(scope, query, this.pushdown);
+    } catch (error) {
+      // Our TQL beyond the vendor's own examples is unverified (tql.ts). A server that refuses the
+      // query (400, or the 403 ET gives for invalid TQL) gets the plain ORDER BY query instead, and
+      // rungraph filters in the gateway from then on: same answer, more reading.
+      if (!this.pushdown || !refusedQuery(error)) throw error;
+      const answer = await this.readRuns(scope, query, false);
+      this.pushdown = false;
+      scope.log.warn({ source: this.id, status: (error as GatewayError).extensions.status }, 'Enterprise Tester refused a filtered TQL query; filtering in the gateway from now on');
+      return answer;
+    }
+  }
+
+  private async readRuns(scope: RequestScope, query: RunQuery, pushdown: boolean): Promise<RunSlice> {
+    const plan = runTql(query, pushdown);
     if (plan.none) return { runs: [], hasMore: false };
     const exactQuery: RunQuery = {
       ...query,
@@ -186,14 +203,45 @@ export class EnterpriseTesterSource implements Source {
         return ids.map((id) => (typeof id === 'string' ? failure : id));
       }
     } else {
-      const chunks = chunk(wanted, IDS_PER_QUERY);
-      const pages = await Promise.all(
-        chunks.map((part) => this.client.tqlPage('scriptruns', { tql: anyOf('Id', part), $top: part.length, $inlinecount: 'allpages', $expand: RUN_EXPAND })),
-      );
-      const runs = await this.complete(scope, pages.flatMap((p) => p.items.map(parseRun)), null);
-      found = new Map(runs.map((r) => [r.nativeId, r]));
+      found = new Map((await this.readRunsById(scope, wanted)).map((r) => [r.nativeId, r]));
     }
     return ids.map((id) => (typeof id === 'string' ? (found.get(id) ?? notFound(`Enterprise Tester has no script run ${id}.`, this.id)) : id));
+  }
+
+  /**
+   * Several runs by id: one `Id IN (…)` TQL read per 25 ids; if the server refuses that syntax
+   * (unverified), one GET each from then on, which every server documents.
+   */
+  private async readRunsById(scope: RequestScope, ids: string[]): Promise<Run[]> {
+    let refused = false;
+    if (this.idListQueries) {
+      try {
+        const pages = await Promise.all(
+          chunk(ids, IDS_PER_QUERY).map((part) => this.client.tqlPage('scriptruns', { tql: anyOf('Id', part), $top: part.length, $inlinecount: 'allpages', $expand: RUN_EXPAND })),
+        );
+        return await this.complete(scope, pages.flatMap((p) => p.items.map(parseRun)), null);
+      } catch (error) {
+        if (!refusedQuery(error)) throw error;
+        refused = true;
+      }
+    }
+    const answers = await Promise.all(
+      ids.map((id) =>
+        this.client.get('scriptrun/{id}', [id], { $expand: RUN_EXPAND }).then(
+          (body) => parseRun(body),
+          (error: unknown) => {
+            if (error instanceof GatewayError && error.code === ErrorCode.NOT_FOUND) return null;
+            throw error;
+          },
+        ),
+      ),
+    );
+    if (refused) {
+      // The one-by-one reads worked where the list query did not: it was the syntax, not the rights.
+      this.idListQueries = false;
+      scope.log.warn({ source: this.id }, 'Enterprise Tester refused an Id IN (…) TQL query; reading runs one by one from now on');
+    }
+    return this.complete(scope, answers.filter((r): r is EtRun => r !== null), null);
   }
 
   /** Names and projects for runs as read: assignments the server did not inline, then packages. */
@@ -419,4 +467,11 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   const parts: T[][] = [];
   for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
   return parts;
+}
+
+/** The server refused a query we wrote (bad TQL answers 400, or 403 with a message), not a permission problem we could route around. */
+function refusedQuery(error: unknown): boolean {
+  if (!(error instanceof GatewayError)) return false;
+  const status = error.extensions.status;
+  return status === 400 || (status === 403 && error.code !== ErrorCode.UNAUTHENTICATED);
 }
