@@ -7,25 +7,12 @@
  *    "baseUrl": "https://et.example.com/EnterpriseTester",
  *    "auth": {"username": "qa", "password": "${ET_PASSWORD}"}}
  */
+import { connectionConfig } from '../connection';
 import type { SourceKindSpec } from '../registry';
 import { EnterpriseTesterSource } from './source';
 
 export const ENTERPRISE_TESTER_KIND: SourceKindSpec = {
   optionalKeys: [],
   check: () => [],
-  create: (config, log) =>
-    new EnterpriseTesterSource(
-      {
-        id: config.id,
-        name: config.name,
-        baseUrl: config.baseUrl,
-        username: config.auth.username,
-        password: config.auth.password,
-        timeoutMs: config.timeoutMs,
-        policy: config.policy,
-        // Not a config key (config files reject it): tests hand `pushdown: false` straight to create().
-        pushdown: config.pushdown === false ? false : undefined,
-      },
-      log,
-    ),
+  create: (config, log) => new EnterpriseTesterSource(connectionConfig(config), log),
 };

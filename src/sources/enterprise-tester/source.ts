@@ -14,22 +14,12 @@ import { badInput, ErrorCode, GatewayError, notFound, unsupported } from '../../
 import { sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
 import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, Source } from '../../model/source';
 import type { Host, Key, Project, Run, SourceInfo } from '../../model/types';
-import type { TrafficPolicy } from '../../http/traffic';
+import type { ConnectionConfig } from '../connection';
 import { EnterpriseTesterClient, type Params } from './client';
 import { parseAssignment, parsePackage, parseProject, parseRun, toRun, type EtAssignment, type EtPackage, type EtRun } from './map';
 import { anyOf, runTql } from './tql';
 
-export interface EnterpriseTesterSourceConfig {
-  id: string;
-  name: string;
-  baseUrl: string;
-  username: string;
-  password: string;
-  timeoutMs?: number;
-  policy?: Partial<TrafficPolicy>;
-  /** Off only in tests that prove filters give the same answer pushed down or not. */
-  pushdown?: boolean;
-}
+export type EnterpriseTesterSourceConfig = ConnectionConfig;
 
 /** Every run read carries its step results (counts) and its assignment (name, package). */
 const RUN_EXPAND = 'StepResults,Assignment';

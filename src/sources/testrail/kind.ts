@@ -5,25 +5,12 @@
  *   {"id": "tr", "kind": "testrail", "name": "TestRail", "baseUrl": "https://example.testrail.io",
  *    "auth": {"username": "qa@example.com", "password": "${TESTRAIL_API_KEY}"}}
  */
+import { connectionConfig } from '../connection';
 import type { SourceKindSpec } from '../registry';
 import { TestRailSource } from './source';
 
 export const TESTRAIL_KIND: SourceKindSpec = {
   optionalKeys: [],
   check: () => [],
-  create: (config, log) =>
-    new TestRailSource(
-      {
-        id: config.id,
-        name: config.name,
-        baseUrl: config.baseUrl,
-        username: config.auth.username,
-        password: config.auth.password,
-        timeoutMs: config.timeoutMs,
-        policy: config.policy,
-        // Not a config key (config files reject it): tests hand `pushdown: false` straight to create().
-        pushdown: config.pushdown === false ? false : undefined,
-      },
-      log,
-    ),
+  create: (config, log) => new TestRailSource(connectionConfig(config), log),
 };

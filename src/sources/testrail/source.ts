@@ -9,22 +9,12 @@ import { badInput, GatewayError, notFound, unsupported } from '../../model/error
 import { sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
 import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, Source } from '../../model/source';
 import type { Host, Key, Project, Run, SourceInfo } from '../../model/types';
-import type { TrafficPolicy } from '../../http/traffic';
+import type { ConnectionConfig } from '../connection';
 import { numericInput, numericKey, object } from '../payload';
 import { TestRailClient, type Params } from './client';
 import { caseIdOfTest, mapProject, mapRun, planCreatedOn, planIdOf, runsOfPlan, runTemplate } from './map';
 
-export interface TestRailSourceConfig {
-  id: string;
-  name: string;
-  baseUrl: string;
-  username: string;
-  password: string;
-  timeoutMs?: number;
-  policy?: Partial<TrafficPolicy>;
-  /** Off only in tests that prove filters give the same answer pushed down or not. */
-  pushdown?: boolean;
-}
+export type TestRailSourceConfig = ConnectionConfig;
 
 /** Above this many runs of one project in one batch, one listing is cheaper than get_run each. */
 const LIST_INSTEAD_OF_GET = 3;
