@@ -61,6 +61,9 @@ const RETRYABLE_STATUS = new Set([408, 429, 502, 503, 504]);
 /** Transport failures that never reached the vendor's logic (kept off the public extensions). */
 const retryableTransportErrors = new WeakSet<GatewayError>();
 
+/** Errors raised before a request was sent; they must not count against the vendor's health. */
+const notSent = new WeakSet<GatewayError>();
+
 /** Every connection pool made here and not yet closed, so process shutdown can close them all. */
 const agents = new Set<Agent>();
 
@@ -159,18 +162,25 @@ export class Upstream {
     try {
       this.breaker.admit();
       this.retryBudget.recordRequest();
-      if (this.bucket) await this.bucket.take();
-      const timeoutMs = deadline === undefined ? this.policy.timeoutMs : Math.min(this.policy.timeoutMs, deadline - Date.now());
-      if (timeoutMs <= 0) {
-        return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `The request ran out of time before ${source} could be asked (${req.route}).`, { source });
-      }
-      const response = await this.slots.run(() => this.once(req, timeoutMs));
+      // The token is taken inside the concurrency slot, right before the request leaves: a token
+      // taken while waiting for a slot would let requests pile up and then go out in a burst.
+      const response = await this.slots.run(async () => {
+        if (this.bucket) await this.bucket.take();
+        const timeoutMs = deadline === undefined ? this.policy.timeoutMs : Math.min(this.policy.timeoutMs, deadline - Date.now());
+        if (timeoutMs <= 0) {
+          const late = new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `The request ran out of time before ${source} could be asked (${req.route}).`, { source });
+          notSent.add(late);
+          throw late;
+        }
+        return this.once(req, timeoutMs);
+      });
       if (response.status >= 500 || response.status === 408) this.breaker.failure();
       else if (response.status < 300) this.breaker.success();
       else this.breaker.neutral();
       return response;
     } catch (error) {
-      if (error instanceof GatewayError && error.code === ErrorCode.UPSTREAM_UNAVAILABLE && /circuit open/.test(error.message)) return error;
+      // Refused before anything was sent (open breaker, no time left): says nothing of the vendor.
+      if (error instanceof GatewayError && (notSent.has(error) || /circuit open/.test(error.message))) return error;
       const failure = this.transportError(error, req);
       if (failure.code === ErrorCode.UPSTREAM_UNAVAILABLE) this.breaker.failure();
       else this.breaker.neutral();

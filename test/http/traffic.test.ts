@@ -70,13 +70,16 @@ describe('rate budget', () => {
       expect(answers.every((a) => a.body.errors === undefined)).toBe(true);
       const times = server.log.filter((r) => r.route === 'GET get_run').map((r) => r.at - started).sort((a, b) => a - b);
       expect(times).toHaveLength(500);
-      // In any window of w ms at most burst + rate·w requests may arrive (a little slack for timers).
+      // In any window of w ms at most burst + rate·w requests may arrive. Requests leave the bucket
+      // on time but can bunch up on their way through a busy event loop, so arrivals get 50 ms of
+      // slack (10 requests at this rate); without the budget a 100 ms window holds well over 100.
       const perMs = perMinute / 60_000;
+      const jitterMs = 50;
       let worst = -Infinity;
       for (let i = 0; i < times.length; i++) {
-        for (let j = i; j < times.length; j++) worst = Math.max(worst, j - i + 1 - (burst + Math.ceil(perMs * (times[j] - times[i]))));
+        for (let j = i; j < times.length; j++) worst = Math.max(worst, j - i + 1 - (burst + Math.ceil(perMs * (times[j] - times[i] + jitterMs))));
       }
-      expect(worst).toBeLessThanOrEqual(2);
+      expect(worst).toBeLessThanOrEqual(0);
       // And it did not crawl: the whole burst took about (500 − burst) / rate.
       expect(times[times.length - 1]).toBeGreaterThanOrEqual(((500 - burst) / perMs) * 0.9);
     } finally {
