@@ -3,8 +3,10 @@
  * sent as soon as what it depends on is known, with undici and no gateway in between.
  *
  * Which calls a first Dashboard page cannot do without (the vendors' own rules, see each client):
- * - TestRail documents no run order, so every run is read: get_projects, then per project
- *   get_runs and get_plans (paged by 250), then get_plan per plan (plan runs are not in get_runs).
+ * - TestRail documents no run order, so every run that could be on the page is read: get_projects,
+ *   then per project the first get_runs page (250) and get_plans, then get_plan per plan (plan
+ *   runs are not in get_runs) — except plans closed before the horizon the first pages prove, and
+ *   a longer history only from that horizon on (`created_after`).
  * - QAComplete documents no order either: projects, then each project's test runs (paged by 1000).
  *   Runs only name their host, so the configured hosts are read (each with its own token) — at the
  *   same time as the projects, since nothing about them depends on the runs.
@@ -18,11 +20,11 @@
 import { Agent, request } from 'undici';
 import type { SourceConfig } from '../src/sources/registry';
 import type { Host, Key, Project, Run, SourceKind } from '../src/model/types';
-import { compareRuns, positionOf, type RunPosition } from '../src/model/runs';
+import { compareRuns, positionOf, sliceHorizon, type RunPosition } from '../src/model/runs';
 import { encodeId } from '../src/graph/ids';
 import { encodeRunCursor } from '../src/graph/connections';
 import { formatDateTime } from '../src/graph/scalars';
-import { mapProject as mapTestRailProject, mapRun as mapTestRailRun, planIdOf, runsOfPlan } from '../src/sources/testrail/map';
+import { mapProject as mapTestRailProject, mapRun as mapTestRailRun, planClosedOn, planIdOf, runsOfPlan } from '../src/sources/testrail/map';
 import { mapHost as mapQACompleteHost, mapProject as mapQACompleteProject, mapRun as mapQACompleteRun } from '../src/sources/qacomplete/map';
 import { parsePackage, parseProject as parseEtProject, parseRun as parseEtRun, toRun as toEtRun, type EtPackage } from '../src/sources/enterprise-tester/map';
 import { ET_RUN_ORDER, anyOf } from '../src/sources/enterprise-tester/tql';
@@ -104,7 +106,7 @@ export class DirectDashboard {
   }
 
   private read(source: SourceConfig, first: number): Promise<SourceAnswer> {
-    if (source.kind === 'testrail') return this.testrail(source);
+    if (source.kind === 'testrail') return this.testrail(source, first);
     if (source.kind === 'qacomplete') return this.qacomplete(source);
     return this.enterpriseTester(source, first);
   }
@@ -118,36 +120,56 @@ export class DirectDashboard {
 
   // ------------------------------------------------------------------------------- TestRail
 
-  private async testrail(source: SourceConfig): Promise<SourceAnswer> {
+  private async testrail(source: SourceConfig, first: number): Promise<SourceAnswer> {
     const auth = basic(source.auth.username, source.auth.password);
     const api = `${source.baseUrl.replace(/\/+$/, '')}/index.php?/api/v2/`;
-    const all = async (call: string, collection: string): Promise<unknown[]> => {
-      const items: unknown[] = [];
-      for (let offset = 0; ; ) {
-        const body = (await this.get(`${api}${call}&limit=250&offset=${offset}`, auth)) as Record<string, unknown> | unknown[];
-        if (Array.isArray(body)) {
-          items.push(...body);
-          if (body.length < 250) return items;
-          offset += body.length;
-          continue;
-        }
-        const page = body[collection] as unknown[];
-        items.push(...page);
-        const next = (body._links as { next?: string | null } | undefined)?.next;
-        const match = next ? /[&?]offset=(\d+)/.exec(next) : null;
-        if (!match || page.length === 0) return items;
-        offset = Number(match[1]);
-      }
+    const page = async (call: string, collection: string, offset: number): Promise<{ items: unknown[]; next: number | null }> => {
+      const body = (await this.get(`${api}${call}&limit=250&offset=${offset}`, auth)) as Record<string, unknown> | unknown[];
+      if (Array.isArray(body)) return { items: body, next: body.length < 250 ? null : offset + body.length };
+      const items = body[collection] as unknown[];
+      const link = (body._links as { next?: string | null } | undefined)?.next;
+      const match = link ? /[&?]offset=(\d+)/.exec(link) : null;
+      return { items, next: match && items.length > 0 ? Number(match[1]) : null };
     };
+    const all = async (call: string, collection: string, from = 0): Promise<unknown[]> => {
+      const items: unknown[] = [];
+      for (let next: number | null = from; next !== null; ) {
+        const answer = await page(call, collection, next);
+        items.push(...answer.items);
+        next = answer.next;
+      }
+      return items;
+    };
+    const mapAll = (list: unknown[]) => list.map((r) => mapTestRailRun(source.id, r));
+    const planRuns = async (plan: unknown) => mapAll(runsOfPlan(await this.get(`${api}get_plan/${planIdOf(plan)}`, auth)));
+    // Each project's first get_runs page and its plans; open plans are opened at once. The first
+    // pages fix a horizon: older runs cannot reach the page, so a long history is read from the
+    // horizon on and plans closed before it stay closed (see TestRailSource.listRunsNarrowed).
     const projects = (await all('get_projects', 'projects')).map((p) => mapTestRailProject(source.id, p));
-    const perProject = await Promise.all(
+    const firsts = await Promise.all(
       projects.map(async (project) => {
-        const [standalone, plans] = await Promise.all([all(`get_runs/${project.nativeId}`, 'runs'), all(`get_plans/${project.nativeId}`, 'plans')]);
-        const planRuns = await Promise.all(plans.map(async (plan) => runsOfPlan(await this.get(`${api}get_plan/${planIdOf(plan)}`, auth))));
-        return [...standalone, ...planRuns.flat()];
+        const [runs, plans] = await Promise.all([page(`get_runs/${project.nativeId}`, 'runs', 0), all(`get_plans/${project.nativeId}`, 'plans')]);
+        const open = Promise.all(plans.filter((plan) => planClosedOn(plan) === null).map(planRuns));
+        open.catch(() => undefined);
+        return { project, runs: mapAll(runs.items), next: runs.next, open, closed: plans.filter((plan) => planClosedOn(plan) !== null) };
       }),
     );
-    const runs = perProject.flat().map((r) => mapTestRailRun(source.id, r));
+    const query = { filter: {}, limit: first };
+    const horizon = sliceHorizon(firsts.flatMap((f) => f.runs), query);
+    const standalone = (
+      await Promise.all(
+        firsts.map(async ({ project, runs, next }) => {
+          if (next === null) return runs;
+          const rest = horizon === undefined ? await all(`get_runs/${project.nativeId}`, 'runs', next) : await all(`get_runs/${project.nativeId}&created_after=${horizon - 1}`, 'runs');
+          return [...runs, ...mapAll(rest)];
+        }),
+      )
+    ).flat();
+    const tighter = sliceHorizon(standalone, query);
+    const closed = firsts.flatMap((f) => f.closed).filter((plan) => tighter === undefined || (planClosedOn(plan) ?? Infinity) >= tighter);
+    const inPlans = await Promise.all([...firsts.map((f) => f.open), Promise.all(closed.map(planRuns))]);
+    // The narrowed read repeats some first-page runs: one copy each.
+    const runs = [...new Map([...standalone, ...inPlans.flat(2)].map((run) => [run.nativeId, run])).values()];
     const byId = new Map(projects.map((p) => [p.nativeId, p]));
     return { runs, total: runs.length, project: (run) => projectOf(byId, run.projectKey), host: () => null };
   }

@@ -104,3 +104,25 @@ export function sliceRuns(
   matching.sort(compareRuns);
   return { runs: matching.slice(0, query.limit), hasMore: matching.length > query.limit };
 }
+
+/**
+ * The creation time below which no run can enter this slice, once `candidates` (any runs the
+ * source already holds) prove it: the (limit + 1)-th newest matching candidate's. Every run created
+ * strictly earlier ranks after limit + 1 known runs, so it is neither returned nor needed for
+ * `hasMore`. Undefined while the candidates are too few (or undated) to prove anything.
+ */
+export function sliceHorizon(candidates: Iterable<Run>, query: RunQuery, hostMatches?: (run: Run) => boolean): number | undefined {
+  const after = query.after;
+  const dates: number[] = [];
+  const seen = new Set<string>();
+  for (const run of candidates) {
+    if (run.createdAt === null || seen.has(run.nativeId)) continue;
+    seen.add(run.nativeId);
+    if (!matchesFilter(run, query.filter, hostMatches)) continue;
+    if (after && compareRunPositions(positionOf(run), after) <= 0) continue;
+    dates.push(run.createdAt);
+  }
+  if (dates.length <= query.limit) return undefined;
+  dates.sort((a, b) => b - a);
+  return dates[query.limit];
+}

@@ -4,7 +4,7 @@
  * gateway's output.
  */
 import { encodeId } from '../../src/graph/ids';
-import { DEMO_IDS } from '../../src/simulators/testrail';
+import { DEMO_IDS, type TestRailSimulator } from '../../src/simulators/testrail';
 import { operation, startStack, type Stack } from '../support/stack';
 
 const runId = (id: number, projectId: number, planId?: number) =>
@@ -93,8 +93,9 @@ describe('TestRail through the gateway', () => {
       `query($id: ID!, $first: Int, $after: String) { project(id: $id) { runs(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { id } } } }`,
     );
     expect(everything).toEqual(newestFirst([...all]));
-    // TestRail's second page of get_runs was read: the client followed _links.next.
-    expect(sim().server.log.some((r) => r.route === 'GET get_runs' && /offset=250/.test(r.target))).toBe(true);
+    // The first page read 250 runs, then only what is newer than the page's horizon (below, and
+    // "reading only the history a page can hold" for a project that needs many pages).
+    expect(sim().server.log.some((r) => r.route === 'GET get_runs' && /created_after=/.test(r.target))).toBe(true);
     // The contract's ProjectRuns (open runs only) walks the open subset the same way.
     expect(await walk(operation('ProjectRuns'))).toEqual(newestFirst(all.filter((r) => !r.is_completed)));
   });
@@ -372,5 +373,93 @@ describe('TestRail timeouts and credentials', () => {
     } finally {
       await stack.stop();
     }
+  });
+});
+
+describe('TestRail: reading only the history a page can hold', () => {
+  // One project: 1,200 standalone runs an hour apart (id order scrambled against time), 30 plans
+  // closed long ago, one plan closed an hour before the newest runs, and one plan opened long ago
+  // that got a run an hour ago. Two gateways over identical simulators: one as shipped, one that
+  // reads everything (pushdown off), which is the reference.
+  const HOUR = 3600;
+  const T0 = Date.UTC(2026, 0, 1) / 1000;
+  const PROJECT = 1;
+  let narrowed: Stack;
+  let full: Stack;
+
+  const seed = (sim: TestRailSimulator) => {
+    const store = sim.store;
+    store.addProject({ id: PROJECT, name: 'Continuous', suite_mode: 1 });
+    const suite = store.suitesOf(PROJECT)[0].id;
+    store.addCase(suite, { title: 'Deploys' });
+    for (let i = 0; i < 1200; i++) {
+      store.addRun(PROJECT, { name: `CI #${i}`, statuses: [1], created_on: T0 + ((i * 7) % 1200) * HOUR });
+    }
+    for (let k = 0; k < 30; k++) {
+      store.addPlan(PROJECT, { name: `Release ${k}`, created_on: T0 + k * 20 * HOUR, is_completed: true, completed_on: T0 + (k * 20 + 2) * HOUR, entries: [{ runs: [{}] }] });
+    }
+    store.addPlan(PROJECT, { name: 'Hotfix', created_on: T0 + 1190 * HOUR, is_completed: true, completed_on: T0 + 1198 * HOUR, entries: [{ name: 'Hotfix', runs: [{}] }] });
+    store.addPlan(PROJECT, { name: 'Long-running matrix', created_on: T0 + 100 * HOUR, entries: [{ name: 'Long-running matrix', runs: [{}, { created_on: T0 + 1199 * HOUR + 1800 }] }] });
+  };
+
+  beforeAll(async () => {
+    narrowed = await startStack({ testrail: { seed: 'empty' } });
+    full = await startStack({ testrail: { seed: 'empty' }, sourceConfig: { tr: { pushdown: false } } });
+    seed(narrowed.testrail!);
+    seed(full.testrail!);
+  });
+  afterAll(async () => {
+    await narrowed.stop();
+    await full.stop();
+  });
+
+  const query = `query($first: Int, $after: String) { runs(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { nativeId name createdAt } } }`;
+  const page = async (s: Stack, first: number, after: string | null = null) => {
+    const res = await s.gql(query, { first, after });
+    expect(res.body.errors).toBeUndefined();
+    return res.body.data.runs;
+  };
+  const calls = (s: Stack, route: string) => s.testrail!.server.log.filter((r) => r.route === route);
+
+  test('the newest page reads two get_runs and opens only the plans that can reach it, and answers like a full read', async () => {
+    const newest = [...narrowed.testrail!.store.runsOf(PROJECT)]
+      .sort((a, b) => b.created_on - a.created_on || a.id - b.id)
+      .slice(0, 20)
+      .map((r) => String(r.id));
+    narrowed.testrail!.server.resetCounts();
+    full.testrail!.server.resetCounts();
+    const a = await page(narrowed, 20);
+    const b = await page(full, 20);
+    expect(a).toEqual(b);
+    expect(a.nodes.map((n: any) => n.nativeId)).toEqual(newest);
+    expect(a.nodes[0].name).toBe('Long-running matrix');
+    expect(a.nodes.some((n: any) => n.name === 'Hotfix')).toBe(true);
+    expect(a.pageInfo.hasNextPage).toBe(true);
+
+    // The reference walks 1,200 runs 250 at a time (following _links.next) and opens all 32 plans.
+    expect(calls(full, 'GET get_runs').map((r) => /offset=(\d+)/.exec(r.target)![1])).toEqual(['0', '250', '500', '750', '1000']);
+    expect(calls(full, 'GET get_plan')).toHaveLength(32);
+    // As shipped: the first page, then only runs from the horizon on; the open plan and the plan
+    // closed after the horizon, not the 30 closed long before it.
+    const runs = calls(narrowed, 'GET get_runs');
+    expect(runs).toHaveLength(2);
+    expect(runs[1].target).toMatch(/created_after=\d+/);
+    expect(calls(narrowed, 'GET get_plan')).toHaveLength(2);
+  });
+
+  test('walking to the end with first: 100 still returns every run once, old plans included, in order', async () => {
+    const expected = [...narrowed.testrail!.store.runsOf(PROJECT)]
+      .sort((a, b) => b.created_on - a.created_on || a.id - b.id)
+      .map((r) => String(r.id));
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let n = 0; n < 30; n++) {
+      const p = await page(narrowed, 100, after);
+      seen.push(...p.nodes.map((node: any) => node.nativeId));
+      if (!p.pageInfo.hasNextPage) break;
+      after = p.pageInfo.endCursor;
+    }
+    expect(seen).toHaveLength(1233);
+    expect(seen).toEqual(expected);
   });
 });

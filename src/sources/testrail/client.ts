@@ -60,29 +60,33 @@ export class TestRailClient {
   }
 
   /**
-   * Every item of a paged list. Follows `_links.next`, but only reads offset and limit from it and
-   * rebuilds the URL with our own filters (whether TestRail echoes filters there is unverified).
+   * Every item of a paged list from `offset` on. Follows `_links.next`, but only reads offset and
+   * limit from it and rebuilds the URL with our own filters (whether TestRail echoes filters there
+   * is unverified).
    */
-  async all(route: string, args: readonly (string | number)[], collection: string, params: Params = {}): Promise<unknown[]> {
+  async all(route: string, args: readonly (string | number)[], collection: string, params: Params = {}, offset = 0): Promise<unknown[]> {
     const items: unknown[] = [];
-    let offset = 0;
-    for (let page = 0; page < 10_000; page++) {
-      const body = await this.get(route, args, { ...params, limit: TESTRAIL_PAGE_LIMIT, offset });
-      if (Array.isArray(body)) {
-        // Pre-6.7 servers: a bare array; a short page is the last one.
-        items.push(...body);
-        if (body.length < TESTRAIL_PAGE_LIMIT) return items;
-        offset += body.length;
-        continue;
-      }
-      const envelope = object(body, `${route} answer`);
-      const pageItems = array(envelope[collection], `${route} answer.${collection}`);
-      items.push(...pageItems);
-      const next = nextOffset(envelope, route);
-      if (next === null || pageItems.length === 0) return items;
-      offset = next;
+    let next: number | null = offset;
+    for (let page = 0; page < 10_000 && next !== null; page++) {
+      const answer = await this.page(route, args, collection, params, next);
+      items.push(...answer.items);
+      next = answer.next;
     }
-    throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `${route} kept announcing more pages.`, { source: this.upstream.sourceId });
+    if (next !== null) throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `${route} kept announcing more pages.`, { source: this.upstream.sourceId });
+    return items;
+  }
+
+  /** One page of a paged list, and the offset of the next page (null: this was the last). */
+  async page(route: string, args: readonly (string | number)[], collection: string, params: Params, offset: number): Promise<{ items: unknown[]; next: number | null }> {
+    const body = await this.get(route, args, { ...params, limit: TESTRAIL_PAGE_LIMIT, offset });
+    if (Array.isArray(body)) {
+      // Pre-6.7 servers: a bare array; a short page is the last one.
+      return { items: body, next: body.length < TESTRAIL_PAGE_LIMIT ? null : offset + body.length };
+    }
+    const envelope = object(body, `${route} answer`);
+    const items = array(envelope[collection], `${route} answer.${collection}`);
+    const next = nextOffset(envelope, route);
+    return { items, next: next === null || items.length === 0 ? null : next };
   }
 
   private async call(method: Method, route: string, args: readonly (string | number)[], params: Params, body?: unknown): Promise<unknown> {

@@ -117,3 +117,8 @@ export function runsOfPlan(value: unknown): unknown[] {
 
 export const planIdOf = (value: unknown) => int(object(value, 'TestRail plan'), 'id', 'TestRail plan');
 export const planCreatedOn = (value: unknown) => optInt(object(value, 'TestRail plan'), 'created_on', 'TestRail plan');
+/** When a closed plan was closed; null for an open plan (or a closed one without the date). */
+export function planClosedOn(value: unknown): number | null {
+  const plan = object(value, 'TestRail plan');
+  return plan.is_completed === true ? optInt(plan, 'completed_on', 'TestRail plan') : null;
+}

@@ -2,17 +2,18 @@
  * TestRail as a rungraph Source. Listing runs means two walks per project (testrail.md §7.2):
  * `get_runs` for standalone runs, and `get_plans` → `get_plan` for runs inside plans, which
  * `get_runs` hides. TestRail documents no list order, so we never assume one (decisions.md,
- * "Order"): we narrow the read with `created_before` at the cursor's position, order in the
+ * "Order"): we narrow the read with `created_before` at the cursor's position and with
+ * `created_after` once the runs already read prove a horizon (listRunsNarrowed), order in the
  * gateway, and memoize every read per request so one GraphQL request never reads twice.
  */
 import { badInput, GatewayError, notFound, unsupported } from '../../model/errors';
-import { sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
+import { sliceHorizon, sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
 import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, Source } from '../../model/source';
 import type { Host, Key, Project, Run, SourceInfo } from '../../model/types';
 import type { ConnectionConfig } from '../connection';
 import { numericInput, numericKey, object } from '../payload';
 import { TestRailClient, type Params } from './client';
-import { caseIdOfTest, mapProject, mapRun, planCreatedOn, planIdOf, runsOfPlan, runTemplate } from './map';
+import { caseIdOfTest, mapProject, mapRun, planClosedOn, planCreatedOn, planIdOf, runsOfPlan, runTemplate } from './map';
 
 export type TestRailSourceConfig = ConnectionConfig;
 
@@ -81,16 +82,64 @@ export class TestRailSource implements Source {
     // after it in our order (ties), so the bound is that second + 1.
     const bounds = [query.filter.createdBefore, query.after?.createdAt != null ? query.after.createdAt + 1 : undefined];
     const createdBefore = bounds.filter((b): b is number => b !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);
-    const params: Params = {};
-    if (this.pushdown) {
-      params.created_before = createdBefore;
-      // TestRail's own created_after may be exclusive (unverified): ask one second earlier and let
-      // sliceRuns apply the exact, inclusive bound.
-      if (query.filter.createdAfter !== undefined) params.created_after = query.filter.createdAfter - 1;
-      if (query.filter.isClosed !== undefined) params.is_completed = query.filter.isClosed;
+    if (!this.pushdown) {
+      const perProject = await Promise.all(projectIds.map((id) => this.projectRuns(scope, id, {})));
+      return sliceRuns(perProject.flat(), query);
     }
-    const perProject = await Promise.all(projectIds.map((id) => this.projectRuns(scope, id, params)));
-    return sliceRuns(perProject.flat(), query);
+    const params: Params = { created_before: createdBefore };
+    // TestRail's own created_after may be exclusive (unverified): ask one second earlier and let
+    // sliceRuns apply the exact, inclusive bound.
+    if (query.filter.createdAfter !== undefined) params.created_after = query.filter.createdAfter - 1;
+    if (query.filter.isClosed !== undefined) params.is_completed = query.filter.isClosed;
+    return this.listRunsNarrowed(scope, projectIds, params, createdBefore, query);
+  }
+
+  /**
+   * The slice without reading history it cannot contain. Every project's first get_runs page and
+   * its plan list come first (open plans are opened at once: any of their runs may be new). Once
+   * those first pages hold more runs than the slice needs, they fix a horizon (sliceHorizon):
+   * - a project with more pages is read again from the horizon on (`created_after`), instead of
+   *   walking its whole history 250 runs at a time;
+   * - a closed plan closed before the horizon is not opened: its runs were all created before it
+   *   closed. That rests on closed plans taking no new entries (close_plan "archives its test runs",
+   *   testrail.md §4; that add_plan_entry is refused on one is inferred, not read in the docs).
+   * Without a horizon (too few runs yet) everything is read, as before.
+   */
+  private async listRunsNarrowed(
+    scope: RequestScope,
+    projectIds: readonly string[],
+    params: Params,
+    createdBefore: number | undefined,
+    query: RunQuery,
+  ): Promise<RunSlice> {
+    const firsts = await Promise.all(
+      projectIds.map(async (projectId) => {
+        const [page, plans] = await Promise.all([this.firstRunsPage(scope, projectId, params), this.plansOf(scope, projectId, createdBefore)]);
+        const open = Promise.all(plans.filter((plan) => planClosedOn(plan) === null).map((plan) => this.planRuns(scope, plan)));
+        open.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
+        return { projectId, page, open, closed: plans.filter((plan) => planClosedOn(plan) !== null) };
+      }),
+    );
+    const horizon = sliceHorizon(
+      firsts.flatMap((f) => f.page.runs),
+      query,
+    );
+    const standalone = await Promise.all(
+      firsts.map(async ({ projectId, page }) => {
+        if (page.next === null) return page.runs;
+        if (horizon === undefined) return [...page.runs, ...(await this.restOfRuns(scope, projectId, params, page.next))];
+        const from = Math.max(horizon - 1, query.filter.createdAfter !== undefined ? query.filter.createdAfter - 1 : -Infinity);
+        return [...page.runs, ...(await this.standaloneRuns(scope, projectId, { ...params, created_after: from }))];
+      }),
+    );
+    const known = standalone.flat();
+    const tighter = sliceHorizon(known, query);
+    const closed = firsts
+      .flatMap((f) => f.closed)
+      .filter((plan) => tighter === undefined || (planClosedOn(plan) ?? Infinity) >= tighter)
+      .map((plan) => this.planRuns(scope, plan));
+    const planRuns = await Promise.all([...firsts.map((f) => f.open), Promise.all(closed)]);
+    return sliceRuns([...known, ...planRuns.flat(2)], query);
   }
 
   async getRuns(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Run>> {
@@ -112,27 +161,47 @@ export class TestRailSource implements Source {
     );
   }
 
-  /** Standalone and plan runs of one project, created before `params.created_before` if given. */
+  /** Every standalone and plan run of one project, matching `params`. */
   private projectRuns(scope: RequestScope, projectId: string, params: Params): Promise<Run[]> {
-    return scope.memo(`${this.id}:runs:${projectId}:${JSON.stringify(params)}`, async () => {
-      const planParams: Params = { created_before: params.created_before };
-      const [standalone, plans] = await Promise.all([
-        this.client.all('get_runs/{project_id}', [projectId], 'runs', params),
-        this.client.all('get_plans/{project_id}', [projectId], 'plans', planParams),
-      ]);
-      const planRuns = await Promise.all(
-        plans
-          // A plan's runs are created no earlier than the plan, so a plan created at or after the
-          // bound cannot hold a wanted run (guards servers that ignore the filter too).
-          .filter((plan) => params.created_before === undefined || (planCreatedOn(plan) ?? 0) < Number(params.created_before))
-          .map((plan) => this.plan(scope, planIdOf(plan))),
-      );
-      return [...standalone, ...planRuns.flat()].map((run) => mapRun(this.id, run));
+    return scope.memo(`${this.id}:project-runs:${projectId}:${JSON.stringify(params)}`, async () => {
+      const [standalone, plans] = await Promise.all([this.standaloneRuns(scope, projectId, params), this.plansOf(scope, projectId, undefined)]);
+      const planRuns = await Promise.all(plans.map((plan) => this.planRuns(scope, plan)));
+      return [...standalone, ...planRuns.flat()];
     });
   }
 
-  private plan(scope: RequestScope, planId: number): Promise<unknown[]> {
-    return scope.memo(`${this.id}:plan:${planId}`, async () => runsOfPlan(await this.client.get('get_plan/{plan_id}', [planId])));
+  private standaloneRuns(scope: RequestScope, projectId: string, params: Params): Promise<Run[]> {
+    return scope.memo(`${this.id}:runs:${projectId}:${JSON.stringify(params)}`, async () =>
+      (await this.client.all('get_runs/{project_id}', [projectId], 'runs', params)).map((run) => mapRun(this.id, run)),
+    );
+  }
+
+  private firstRunsPage(scope: RequestScope, projectId: string, params: Params): Promise<{ runs: Run[]; next: number | null }> {
+    return scope.memo(`${this.id}:runs-first:${projectId}:${JSON.stringify(params)}`, async () => {
+      const page = await this.client.page('get_runs/{project_id}', [projectId], 'runs', params, 0);
+      return { runs: page.items.map((run) => mapRun(this.id, run)), next: page.next };
+    });
+  }
+
+  private async restOfRuns(scope: RequestScope, projectId: string, params: Params, offset: number): Promise<Run[]> {
+    return (await this.client.all('get_runs/{project_id}', [projectId], 'runs', params, offset)).map((run) => mapRun(this.id, run));
+  }
+
+  /** A project's plans (without their runs), those created before `createdBefore` if given. */
+  private plansOf(scope: RequestScope, projectId: string, createdBefore: number | undefined): Promise<unknown[]> {
+    return scope.memo(`${this.id}:plans:${projectId}:${createdBefore}`, async () => {
+      const plans = await this.client.all('get_plans/{project_id}', [projectId], 'plans', { created_before: createdBefore });
+      // A plan's runs are created no earlier than the plan, so a plan created at or after the
+      // bound cannot hold a wanted run (this also guards servers that ignore the filter).
+      return plans.filter((plan) => createdBefore === undefined || (planCreatedOn(plan) ?? 0) < createdBefore);
+    });
+  }
+
+  private planRuns(scope: RequestScope, plan: unknown): Promise<Run[]> {
+    const planId = planIdOf(plan);
+    return scope.memo(`${this.id}:plan:${planId}`, async () =>
+      runsOfPlan(await this.client.get('get_plan/{plan_id}', [planId])).map((run) => mapRun(this.id, run)),
+    );
   }
 
   private getRun(scope: RequestScope, runId: number): Promise<Run> {
