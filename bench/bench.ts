@@ -189,6 +189,10 @@ async function main(): Promise<number> {
     console.log(`  naive p50 / rungraph p50         ${round(ratios.naiveP50OverRungraph, 2)}×`);
     console.log(`  rungraph req/s / direct req/s    ${round(ratios.rungraphRpsOverDirect, 2)}×`);
     console.log(`  rungraph req/s / naive req/s     ${round(ratios.rungraphRpsOverNaive, 2)}×`);
+    // The listing itself costs the floor's calls whatever the resolvers do; what batching saves is
+    // the rest.
+    const floor = calls.direct.total;
+    console.log(`  calls above the floor (direct, ${floor})  rungraph +${rg - floor}, naive +${calls.naive.total - floor}`);
 
     const growth = pageSizeGrowth(sweep.rungraph);
     const targets = [
@@ -205,7 +209,7 @@ async function main(): Promise<number> {
       {
         name: 'the naive variant makes ≥ 5 × the upstream calls of rungraph',
         pass: calls.naive.total >= 5 * rg,
-        detail: `${calls.naive.total} vs ${rg} = ${round(ratios.naiveCallsOverRungraph, 2)}×`,
+        detail: `${calls.naive.total} vs ${rg} = ${round(ratios.naiveCallsOverRungraph, 2)}× (the floor, direct, is ${floor} calls)`,
       },
     ];
     console.log('\ntargets:');
