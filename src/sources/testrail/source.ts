@@ -103,7 +103,10 @@ export class TestRailSource implements Source {
    * - a closed plan closed before the horizon is not opened: its runs were all created before it
    *   closed. That rests on closed plans taking no new entries (close_plan "archives its test runs",
    *   testrail.md §4; that add_plan_entry is refused on one is inferred, not read in the docs).
-   * Without a horizon (too few runs yet) everything is read, as before.
+   * Without a horizon (too few runs yet) everything is read, as before. As TestRail's order is
+   * unknown, the horizon is only as tight as the first pages happen to be: a lone project whose first
+   * page holds its oldest runs gets a loose one, and the read from it can cost one call more than
+   * walking on would have (never more than one: what it repeats of the first page fills at most one).
    */
   private async listRunsNarrowed(
     scope: RequestScope,
