@@ -117,8 +117,13 @@ export function runsOfPlan(value: unknown): unknown[] {
 
 export const planIdOf = (value: unknown) => int(object(value, 'TestRail plan'), 'id', 'TestRail plan');
 export const planCreatedOn = (value: unknown) => optInt(object(value, 'TestRail plan'), 'created_on', 'TestRail plan');
-/** When a closed plan was closed; null for an open plan (or a closed one without the date). */
+/**
+ * When a closed plan was closed; null for an open plan, and for a plan whose flags do not read
+ * cleanly (it is then treated as open: opened, never skipped).
+ */
 export function planClosedOn(value: unknown): number | null {
   const plan = object(value, 'TestRail plan');
-  return plan.is_completed === true ? optInt(plan, 'completed_on', 'TestRail plan') : null;
+  const closed = plan.is_completed === true || plan.is_completed === 1;
+  const on = plan.completed_on;
+  return closed && typeof on === 'number' && Number.isSafeInteger(on) ? on : null;
 }

@@ -130,7 +130,7 @@ export class TestRailSource implements Source {
     const standalone = await Promise.all(
       firsts.map(async ({ projectId, page }) => {
         if (page.next === null) return page.runs;
-        if (horizon === undefined) return [...page.runs, ...(await this.restOfRuns(scope, projectId, params, page.next))];
+        if (horizon === undefined) return [...page.runs, ...(await this.restOfRuns(projectId, params, page.next))];
         const from = Math.max(horizon - 1, query.filter.createdAfter !== undefined ? query.filter.createdAfter - 1 : -Infinity);
         return [...page.runs, ...(await this.standaloneRuns(scope, projectId, { ...params, created_after: from }))];
       }),
@@ -186,7 +186,7 @@ export class TestRailSource implements Source {
     });
   }
 
-  private async restOfRuns(scope: RequestScope, projectId: string, params: Params, offset: number): Promise<Run[]> {
+  private async restOfRuns(projectId: string, params: Params, offset: number): Promise<Run[]> {
     return (await this.client.all('get_runs/{project_id}', [projectId], 'runs', params, offset)).map((run) => mapRun(this.id, run));
   }
 
