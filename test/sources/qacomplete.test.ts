@@ -95,10 +95,12 @@ function wanted(run: QACRun, f: Want): boolean {
 const nativeOf = (id: string): string => JSON.parse(Buffer.from(id, 'base64url').toString('utf8'))[2];
 
 /** Every run of a connection, page by page, as native ids. */
-async function walk(stack: Stack, query: string, variables: Record<string, unknown>, connection: (data: any) => any): Promise<string[]> {
+/** Every node's native id, page by page to the end (or for `pages` pages). */
+async function walk(stack: Stack, query: string, variables: Record<string, unknown>, connection: (data: any) => any, pages = 0): Promise<string[]> {
   const seen: string[] = [];
   let after: string | null = null;
   for (let page = 0; page < 100; page++) {
+    if (pages > 0 && page === pages) return seen;
     const res: any = await stack.gql(query, { ...variables, after });
     expect(res.body.errors).toBeUndefined();
     const conn = connection(res.body.data);
@@ -652,6 +654,67 @@ describe('QAComplete filters: the same answers pushed down or not', () => {
     const offsets = new Set(payments.map((r) => /[?&]offset=(\d+)/.exec(r.target)![1]));
     expect(payments.every((r) => /[?&]limit=25\b/.test(r.target))).toBe(true);
     expect([...offsets].sort()).toEqual(['0', '25', '50']);
+  });
+});
+
+describe('QAComplete: reading only the history a page can hold', () => {
+  // Two projects of 300 runs six hours apart, read in vendor pages of 25 by a gateway as shipped
+  // and by one that reads everything (pushdown off), the reference. In one, ids follow time (as
+  // runs get created); in the other, id order disagrees with time.
+  const SIX_HOURS = 6 * 3600 * 1000;
+  const T0 = Date.UTC(2026, 5, 1);
+  let narrowed: Stack;
+  let full: Stack;
+  let inOrder: number;
+  let scrambled: number;
+
+  const seed = (sim: QACompleteSimulator) => {
+    const a = sim.store.addProject({ name: 'Nightly load tests' });
+    for (let i = 0; i < 300; i++) sim.store.addRun({ projectId: a.id, dateCreated: new Date(T0 + i * SIX_HOURS), items: [P] });
+    const b = sim.store.addProject({ name: 'Imported history' });
+    for (let i = 0; i < 300; i++) sim.store.addRun({ projectId: b.id, dateCreated: new Date(T0 + ((i * 7) % 300) * SIX_HOURS), items: [F] });
+    return [a.id, b.id];
+  };
+
+  beforeAll(async () => {
+    [narrowed, full] = await Promise.all([
+      startStack({ testrail: false, qacomplete: {}, sourceConfig: { qac: { pageLimit: 25 } } }),
+      startStack({ testrail: false, qacomplete: {}, sourceConfig: { qac: { pushdown: false, pageLimit: 25 } } }),
+    ]);
+    [inOrder, scrambled] = seed(narrowed.qacomplete!);
+    expect(seed(full.qacomplete!)).toEqual([inOrder, scrambled]);
+  });
+  afterAll(() => Promise.all([narrowed.stop(), full.stop()]));
+
+  const reads = (s: Stack) => s.qacomplete!.server.log.filter((r) => r.route === QACOMPLETE_ROUTES.listRuns).map((r) => decodeURIComponent(r.target));
+  const newest20 = async (project: number) => {
+    const variables = { first: 20, filter: { projectIds: [projectId(project)] } };
+    narrowed.qacomplete!.server.resetCounts();
+    full.qacomplete!.server.resetCounts();
+    const [a, b] = await Promise.all([walk(narrowed, RUNS_QUERY, variables, (d) => d.runs, 1), walk(full, RUNS_QUERY, variables, (d) => d.runs, 1)]);
+    const expected = newestFirst(narrowed.qacomplete!.store.runs(project)).slice(0, 20);
+    expect(a).toEqual(expected);
+    expect(b).toEqual(expected);
+    // The reference pages through all 300: 12 pages of 25.
+    expect(reads(full)).toHaveLength(12);
+    return reads(narrowed);
+  };
+
+  test('ids in time order: the first page, the last page, and a read from a day before the horizon', async () => {
+    const shipped = await newest20(inOrder);
+    expect(shipped[1]).toMatch(/offset=275&/);
+    expect(shipped[2]).toMatch(/DateCreated >= '/);
+    expect(shipped.length).toBeLessThanOrEqual(4);
+  });
+
+  test('ids out of time order: the same answer, still fewer reads than the whole walk', async () => {
+    const shipped = await newest20(scrambled);
+    expect(shipped.length).toBeLessThan(12);
+  });
+
+  test.each([['in time order', () => inOrder], ['out of time order', () => scrambled]])('walking every page (%s) returns all 300 runs once, in order', async (_name, project) => {
+    const all = await walk(narrowed, RUNS_QUERY, { first: 40, filter: { projectIds: [projectId(project())] } }, (d) => d.runs);
+    expect(all).toEqual(newestFirst(narrowed.qacomplete!.store.runs(project())));
   });
 });
 

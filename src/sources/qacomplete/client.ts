@@ -106,19 +106,31 @@ export class QACompleteClient {
     return this.call(this.main, 'DELETE', route, args, {});
   }
 
-  /** Every item of a list, page by page (§5). */
-  async all(route: string, args: readonly (string | number)[], params: Params = {}): Promise<unknown[]> {
+  /** Every item of a list from `offset` on, page by page (§5). */
+  async all(route: string, args: readonly (string | number)[], params: Params = {}, offset = 0): Promise<unknown[]> {
     const items: unknown[] = [];
-    let offset = 0;
-    for (let page = 0; page < 10_000; page++) {
-      const body = await this.get(route, args, { ...params, offset, limit: this.pageLimit });
-      const { results, total } = envelope(body, route);
-      items.push(...results);
-      offset += results.length;
-      // Without a total (not seen, but cheap to survive) a short page is the last one.
-      if (results.length === 0 || (total === null ? results.length < this.pageLimit : offset >= total)) return items;
+    let next: number | null = offset;
+    for (let page = 0; page < 10_000 && next !== null; page++) {
+      const answer = await this.page(route, args, params, next);
+      items.push(...answer.items);
+      next = answer.next;
     }
-    throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `${route} kept announcing more pages.`, { source: this.sourceId });
+    if (next !== null) throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `${route} kept announcing more pages.`, { source: this.sourceId });
+    return items;
+  }
+
+  /**
+   * One page of a list, where the next one starts (null: this was the last) and the list's total
+   * when the server gave one. We advance by what arrived, so a server that caps the limit lower
+   * still pages correctly.
+   */
+  async page(route: string, args: readonly (string | number)[], params: Params, offset: number): Promise<{ items: unknown[]; next: number | null; total: number | null }> {
+    const body = await this.get(route, args, { ...params, offset, limit: this.pageLimit });
+    const { results, total } = envelope(body, route);
+    const end = offset + results.length;
+    // Without a total (not seen, but cheap to survive) a short page is the last one.
+    const last = results.length === 0 || (total === null ? results.length < this.pageLimit : end >= total);
+    return { items: results, next: last ? null : end, total };
   }
 
   /** How many items a list holds, from one metadata-only page (`limit=0`, §5). */

@@ -2,15 +2,16 @@
  * QAComplete as a rungraph Source. Runs live under projects (`/api/v2/projects/{P}/testruns`), so
  * listing runs means one paged read per wanted project. The vendor documents no list order
  * (qacomplete.md §5), so we never assume one (decisions.md, "Order"): we narrow each read with the
- * vendor's `filter` (creation-date bounds from the cursor's position and the filter, and the
- * status codes the filter rules out), order in the gateway, and memoize every read per request.
+ * vendor's `filter` (creation-date bounds from the cursor's position and the filter, the status
+ * codes the filter rules out, and for long lists the horizon of the pages already read: see
+ * listRunsNarrowed), order in the gateway, and memoize every read per request.
  *
  * Hosts come from the config: QAComplete's user API cannot list test hosts, and a host can only be
  * read with its own id and security token (automation API). Runs name their host (`test_host`),
  * so a host's runs are the runs whose `test_host` is that host's name.
  */
 import { badInput, ErrorCode, GatewayError, notFound } from '../../model/errors';
-import { sliceRuns, type RunFilter, type RunQuery, type RunSlice } from '../../model/runs';
+import { sliceHorizon, sliceRuns, type RunFilter, type RunQuery, type RunSlice } from '../../model/runs';
 import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, Source } from '../../model/source';
 import { QACOMPLETE_STATUS_TABLE } from '../../model/status';
 import type { Host, Key, Project, Run, SourceInfo } from '../../model/types';
@@ -50,11 +51,29 @@ const ROUTES = {
   item: '/api/v2/projects/{ProjectId}/testruns/{Id}/items/{ItemId}',
 } as const;
 
+/**
+ * Narrowing a list costs its last page plus the read from the horizon: worth it only when at least
+ * this many pages remain after the first (listRunsNarrowed).
+ */
+const NARROW_FROM_PAGES = 3;
+
+/** How far before a page's horizon a narrowed read starts (listRunsNarrowed). */
+const HORIZON_MARGIN_S = 86_400;
+
 /** At this many runs of one project in one batch, one listing is cheaper than a GET each. */
 const LIST_INSTEAD_OF_GET = 3;
 
 const AWAITING = 'awaiting run';
 const SKIPPED = 'Skipped';
+
+interface RunsPage {
+  runs: Run[];
+  /** Where the rest starts; null when this page was the last. */
+  next: number | null;
+  total: number | null;
+  /** The vendor filter the page was read with (the rest must use the same). */
+  text: string;
+}
 
 /** The parts of a run filter the vendor is asked to apply (each may be switched off, see below). */
 interface Pushed {
@@ -135,7 +154,52 @@ export class QACompleteSource implements Source {
       hostMatches = (run) => run.host !== null && 'name' in run.host && names.has(run.host.name);
     }
     const pushed = this.pushable(query);
-    const perProject = await Promise.all(projectIds.map((id) => this.projectRuns(scope, id, pushed)));
+    if (!this.pushDates) {
+      const perProject = await Promise.all(projectIds.map((id) => this.projectRuns(scope, id, pushed)));
+      return sliceRuns(perProject.flat(), query, hostMatches);
+    }
+    return this.listRunsNarrowed(scope, projectIds, pushed, query, hostMatches);
+  }
+
+  /**
+   * The slice without walking long histories. Every project's first page comes first; a project
+   * with at least NARROW_FROM_PAGES more pages also has its last page read: servers tend to list by
+   * ascending id (the automation API's currentruns is documented so), and the end then holds the
+   * newest runs. Only the cost depends on that, never the answer. Once those pages hold more runs than the slice needs, they fix a horizon
+   * (sliceHorizon), and such a project is read again from a day before the horizon on
+   * (`DateCreated >=`): the vendor compares wall times in its own zone, and a day's margin keeps a
+   * server that reads the bound in another zone from cutting runs the slice needs. Shorter lists,
+   * and every list without a horizon, are read to the end as before.
+   */
+  private async listRunsNarrowed(
+    scope: RequestScope,
+    projectIds: readonly string[],
+    pushed: Pushed,
+    query: RunQuery,
+    hostMatches: ((run: Run) => boolean) | undefined,
+  ): Promise<RunSlice> {
+    const firsts = await Promise.all(projectIds.map((id) => this.firstRunsPage(scope, id, pushed)));
+    const long = (first: RunsPage): first is RunsPage & { next: number; total: number } =>
+      first.next !== null && first.total !== null && first.total - first.next >= NARROW_FROM_PAGES * Math.max(1, first.runs.length);
+    const lasts = await Promise.all(
+      firsts.map(async (first, i) => {
+        if (!long(first)) return [];
+        const page = await this.client.page(ROUTES.runs, [projectIds[i]], { filter: first.text === '' ? undefined : first.text }, first.total - first.runs.length);
+        return this.mapRuns(page.items);
+      }),
+    );
+    const horizon = sliceHorizon([...firsts.flatMap((f) => f.runs), ...lasts.flat()], query, hostMatches);
+    const perProject = await Promise.all(
+      firsts.map(async (first, i) => {
+        if (first.next === null) return first.runs;
+        if (!long(first) || horizon === undefined || !this.pushDates) {
+          return [...first.runs, ...(await this.readRuns(projectIds[i], first.text, first.next))];
+        }
+        const from = Math.max(horizon - HORIZON_MARGIN_S, query.filter.createdAfter ?? -Infinity);
+        const narrowed = this.pushable({ ...query, filter: { ...query.filter, createdAfter: from } });
+        return [...first.runs, ...lasts[i], ...(await this.projectRuns(scope, projectIds[i], narrowed))];
+      }),
+    );
     return sliceRuns(perProject.flat(), query, hostMatches);
   }
 
@@ -192,28 +256,56 @@ export class QACompleteSource implements Source {
 
   /** One project's runs, narrowed by what the vendor may filter; memoized per request. */
   private async projectRuns(scope: RequestScope, projectId: string, pushed: Pushed): Promise<Run[]> {
+    // A full listing read earlier in this request answers any filter.
+    const full = this.filterText(pushed) === '' ? undefined : scope.peek<Run[]>(this.runsKey(projectId, ''));
+    if (full) return full;
+    return this.filtered(scope, projectId, pushed, (text) => scope.memo(this.runsKey(projectId, text), () => this.readRuns(projectId, text)));
+  }
+
+  /** The first page of one project's runs, and the filter it was read with. */
+  private firstRunsPage(scope: RequestScope, projectId: string, pushed: Pushed): Promise<RunsPage> {
+    return this.filtered(scope, projectId, pushed, (text) =>
+      scope.memo(`${this.id}:runs-first:${projectId}:${text}`, async () => {
+        const page = await this.client.page(ROUTES.runs, [projectId], { filter: text === '' ? undefined : text }, 0);
+        const runs = this.mapRuns(page.items);
+        // An unfiltered single page is the whole listing, which lookups in this request may reuse.
+        if (page.next === null && text === '') void scope.memo(this.runsKey(projectId, ''), async () => runs);
+        return { runs, next: page.next, total: page.total, text };
+      }),
+    );
+  }
+
+  private filterText(pushed: Pushed): string {
     const dates = this.pushDates ? pushed.dates : undefined;
     const status = this.pushStatus ? pushed.status : undefined;
-    const text = [dates, status].filter((part): part is string => part !== undefined).join(' AND ');
-    // A full listing read earlier in this request answers any filter.
-    const full = text === '' ? undefined : scope.peek<Run[]>(this.runsKey(projectId, ''));
-    if (full) return full;
+    return [dates, status].filter((part): part is string => part !== undefined).join(' AND ');
+  }
+
+  /**
+   * A read with the vendor filter for `pushed`. A server that refuses part of it (400) stops
+   * getting that part (see pushDates), and the read is repeated without it.
+   */
+  private async filtered<T>(scope: RequestScope, projectId: string, pushed: Pushed, read: (text: string) => Promise<T>): Promise<T> {
+    const text = this.filterText(pushed);
     try {
-      return await scope.memo(this.runsKey(projectId, text), () => this.readRuns(projectId, text));
+      return await read(text);
     } catch (error) {
       if (text === '' || !(error instanceof GatewayError) || error.code !== ErrorCode.BAD_USER_INPUT) throw error;
-      if (dates !== undefined) this.pushDates = false;
+      if (this.pushDates && pushed.dates !== undefined) this.pushDates = false;
       else this.pushStatus = false;
       scope.log.warn(
         { source: this.id, projectId, filter: text, vendorMessage: error.extensions.vendorMessage },
         'QAComplete refused a test-run filter; that part is applied in the gateway from now on',
       );
-      return this.projectRuns(scope, projectId, pushed);
+      return this.filtered(scope, projectId, pushed, read);
     }
   }
 
-  private async readRuns(projectId: string, filterText: string): Promise<Run[]> {
-    const raw = await this.client.all(ROUTES.runs, [projectId], { filter: filterText === '' ? undefined : filterText });
+  private async readRuns(projectId: string, filterText: string, offset = 0): Promise<Run[]> {
+    return this.mapRuns(await this.client.all(ROUTES.runs, [projectId], { filter: filterText === '' ? undefined : filterText }, offset));
+  }
+
+  private mapRuns(raw: unknown[]): Run[] {
     const runs = raw.map((r) => mapRun(this.id, r, this.zone));
     const fromDateStarted = (r: unknown) => {
       const created = createdAtOf(object(r, 'QAComplete test run'), this.zone, 'QAComplete test run');
