@@ -165,11 +165,11 @@ export class QACompleteSource implements Source {
    * The slice without walking long histories. Every project's first page comes first; a project
    * with at least NARROW_FROM_PAGES more pages also has its last page read: servers tend to list by
    * ascending id (the automation API's currentruns is documented so), and the end then holds the
-   * newest runs. Only the cost depends on that, never the answer. Once those pages hold more runs than the slice needs, they fix a horizon
-   * (sliceHorizon), and such a project is read again from a day before the horizon on
-   * (`DateCreated >=`): the vendor compares wall times in its own zone, and a day's margin keeps a
-   * server that reads the bound in another zone from cutting runs the slice needs. Shorter lists,
-   * and every list without a horizon, are read to the end as before.
+   * newest runs. Only the cost depends on that, never the answer. Once those pages hold more runs
+   * than the slice needs, they fix a horizon (sliceHorizon), and such a project is read again from
+   * a day before the horizon on (`DateCreated >=`): the vendor compares wall times in its own zone,
+   * and a day's margin keeps a server that reads the bound in another zone from cutting runs the
+   * slice needs. Shorter lists, and every list without a horizon, are read to the end as before.
    */
   private async listRunsNarrowed(
     scope: RequestScope,
