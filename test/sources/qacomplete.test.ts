@@ -712,6 +712,15 @@ describe('QAComplete: reading only the history a page can hold', () => {
     expect(shipped.length).toBeLessThan(12);
   });
 
+  test('without a horizon (no run matches a gateway-side host filter) each page is read once, the last one included', async () => {
+    narrowed.qacomplete!.server.resetCounts();
+    const res = await narrowed.gql(RUNS_QUERY, { first: 20, filter: { projectIds: [projectId(inOrder)], hostIds: [hostId(agent01.id)] } });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.runs.nodes).toEqual([]);
+    const offsets = reads(narrowed).map((target) => Number(/offset=(\d+)/.exec(target)![1]));
+    expect([...offsets].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, k) => k * 25));
+  });
+
   test.each([['in time order', () => inOrder], ['out of time order', () => scrambled]])('walking every page (%s) returns all 300 runs once, in order', async (_name, project) => {
     const all = await walk(narrowed, RUNS_QUERY, { first: 40, filter: { projectIds: [projectId(project())] } }, (d) => d.runs);
     expect(all).toEqual(newestFirst(narrowed.qacomplete!.store.runs(project())));

@@ -106,11 +106,12 @@ export class QACompleteClient {
     return this.call(this.main, 'DELETE', route, args, {});
   }
 
-  /** Every item of a list from `offset` on, page by page (§5). */
-  async all(route: string, args: readonly (string | number)[], params: Params = {}, offset = 0): Promise<unknown[]> {
+  /** Every item of a list from `offset` on (and before `end`, if given: a part already read), page by page (§5). */
+  async all(route: string, args: readonly (string | number)[], params: Params = {}, offset = 0, end = Infinity): Promise<unknown[]> {
     const items: unknown[] = [];
     let next: number | null = offset;
     for (let page = 0; page < 10_000 && next !== null; page++) {
+      if (next >= end) return items;
       const answer = await this.page(route, args, params, next);
       items.push(...answer.items);
       next = answer.next;

@@ -183,21 +183,25 @@ export class QACompleteSource implements Source {
       first.next !== null && first.total !== null && first.total - first.next >= NARROW_FROM_PAGES * Math.max(1, first.runs.length);
     const lasts = await Promise.all(
       firsts.map(async (first, i) => {
-        if (!long(first)) return [];
-        const page = await this.client.page(ROUTES.runs, [projectIds[i]], { filter: first.text === '' ? undefined : first.text }, first.total - first.runs.length);
-        return this.mapRuns(page.items);
+        if (!long(first)) return undefined;
+        const offset = first.total - first.runs.length;
+        const page = await this.client.page(ROUTES.runs, [projectIds[i]], { filter: first.text === '' ? undefined : first.text }, offset);
+        return { offset, runs: this.mapRuns(page.items) };
       }),
     );
-    const horizon = sliceHorizon([...firsts.flatMap((f) => f.runs), ...lasts.flat()], query, hostMatches);
+    const horizon = sliceHorizon([...firsts.flatMap((f) => f.runs), ...lasts.flatMap((l) => l?.runs ?? [])], query, hostMatches);
     const perProject = await Promise.all(
       firsts.map(async (first, i) => {
         if (first.next === null) return first.runs;
-        if (!long(first) || horizon === undefined || !this.pushDates) {
-          return [...first.runs, ...(await this.readRuns(projectIds[i], first.text, first.next))];
+        const last = lasts[i];
+        if (last === undefined || horizon === undefined || !this.pushDates) {
+          // Walk on, up to the last page if that is already read.
+          const middle = await this.readRuns(projectIds[i], first.text, first.next, last?.offset);
+          return [...first.runs, ...middle, ...(last?.runs ?? [])];
         }
         const from = Math.max(horizon - HORIZON_MARGIN_S, query.filter.createdAfter ?? -Infinity);
         const narrowed = this.pushable({ ...query, filter: { ...query.filter, createdAfter: from } });
-        return [...first.runs, ...lasts[i], ...(await this.projectRuns(scope, projectIds[i], narrowed))];
+        return [...first.runs, ...last.runs, ...(await this.projectRuns(scope, projectIds[i], narrowed))];
       }),
     );
     return sliceRuns(perProject.flat(), query, hostMatches);
@@ -301,8 +305,8 @@ export class QACompleteSource implements Source {
     }
   }
 
-  private async readRuns(projectId: string, filterText: string, offset = 0): Promise<Run[]> {
-    return this.mapRuns(await this.client.all(ROUTES.runs, [projectId], { filter: filterText === '' ? undefined : filterText }, offset));
+  private async readRuns(projectId: string, filterText: string, offset = 0, end?: number): Promise<Run[]> {
+    return this.mapRuns(await this.client.all(ROUTES.runs, [projectId], { filter: filterText === '' ? undefined : filterText }, offset, end));
   }
 
   private mapRuns(raw: unknown[]): Run[] {
