@@ -78,34 +78,60 @@ export type HostEdge = {
   node: Host;
 };
 
+/**
+ * Each mutation answers on its own: one that fails is null with its error at its path, and never
+ * hides another's write. In a document with several mutations, every one that succeeded keeps its
+ * data next to the failed ones' errors.
+ */
 export type Mutation = {
   __typename?: 'Mutation';
-  addRun: Run;
-  /** Closes the run so it takes no more results; closing a closed run returns it unchanged. */
-  closeRun: Run;
-  /** Deletes the run with its tests and results; `dryRun` only reports what would go. */
-  deleteRun: DeleteRunResult;
-  /** Starts a new run from an existing one (same tests, configuration, host); returns the new run. */
-  restartRun: Run;
+  /** Null only when the run could not be added; an error at this path says why. Valid inputs: `Project.addRunOptions`. */
+  addRun?: Maybe<Run>;
+  /** Closes the run so it takes no more results; closing a closed run returns it unchanged. Null with an error when it failed. */
+  closeRun?: Maybe<Run>;
+  /** Deletes the run with its tests and results; `dryRun` only reports what would go. Null with an error when it failed. */
+  deleteRun?: Maybe<DeleteRunResult>;
+  /** Starts a new run from an existing one (same tests, configuration, host); returns the new run. Null with an error when it failed. */
+  restartRun?: Maybe<Run>;
 };
 
 
+/**
+ * Each mutation answers on its own: one that fails is null with its error at its path, and never
+ * hides another's write. In a document with several mutations, every one that succeeded keeps its
+ * data next to the failed ones' errors.
+ */
 export type MutationAddRunArgs = {
   input: AddRunInput;
 };
 
 
+/**
+ * Each mutation answers on its own: one that fails is null with its error at its path, and never
+ * hides another's write. In a document with several mutations, every one that succeeded keeps its
+ * data next to the failed ones' errors.
+ */
 export type MutationCloseRunArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Each mutation answers on its own: one that fails is null with its error at its path, and never
+ * hides another's write. In a document with several mutations, every one that succeeded keeps its
+ * data next to the failed ones' errors.
+ */
 export type MutationDeleteRunArgs = {
   dryRun?: InputMaybe<Scalars['Boolean']['input']>;
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Each mutation answers on its own: one that fails is null with its error at its path, and never
+ * hides another's write. In a document with several mutations, every one that succeeded keeps its
+ * data next to the failed ones' errors.
+ */
 export type MutationRestartRunArgs = {
   id: Scalars['ID']['input'];
 };
@@ -544,10 +570,10 @@ export type HostEdgeResolvers<ContextType = GraphContext, ParentType extends Res
 }>;
 
 export type MutationResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
-  addRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationAddRunArgs, 'input'>>;
-  closeRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationCloseRunArgs, 'id'>>;
-  deleteRun?: Resolver<ResolversTypes['DeleteRunResult'], ParentType, ContextType, RequireFields<MutationDeleteRunArgs, 'dryRun' | 'id'>>;
-  restartRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationRestartRunArgs, 'id'>>;
+  addRun?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType, RequireFields<MutationAddRunArgs, 'input'>>;
+  closeRun?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType, RequireFields<MutationCloseRunArgs, 'id'>>;
+  deleteRun?: Resolver<Maybe<ResolversTypes['DeleteRunResult']>, ParentType, ContextType, RequireFields<MutationDeleteRunArgs, 'dryRun' | 'id'>>;
+  restartRun?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType, RequireFields<MutationRestartRunArgs, 'id'>>;
 }>;
 
 export type NodeResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = ResolversObject<{
