@@ -144,6 +144,24 @@ describe('lists and paging', () => {
     expect(suites.body.map((s: any) => s.name)).toEqual(['iOS', 'Android']);
   });
 
+  it('lists a suite\'s cases with get_cases in the paging envelope; suite_id is needed unless the project is single-suite', async () => {
+    const ios = await api(`get_cases/${DEMO_IDS.projects.mobile}&suite_id=${DEMO_IDS.suites.ios}&limit=4`);
+    expect(ios.status).toBe(200);
+    expect(ios.body).toMatchObject({ offset: 0, limit: 4, size: 4, _links: { prev: null } });
+    expect(ios.body._links.next).toBe(`/api/v2/get_cases/${DEMO_IDS.projects.mobile}&suite_id=${DEMO_IDS.suites.ios}&limit=4&offset=4`);
+    expect(ios.body.cases.map((c: any) => c.title)).toEqual(['iOS: Install and launch', 'iOS: Sign in', 'iOS: Receive a push notification', 'iOS: Browse offline']);
+    expect(ios.body.cases[0]).toMatchObject({ suite_id: DEMO_IDS.suites.ios, template_id: 1, type_id: 7, priority_id: 2, refs: null });
+    const rest = await api(`get_cases/${DEMO_IDS.projects.mobile}&suite_id=${DEMO_IDS.suites.ios}&limit=4&offset=4`);
+    expect(rest.body).toMatchObject({ size: 2, _links: { next: null } });
+    // Single-suite project: the master suite's cases without suite_id.
+    const webshop = await api(`get_cases/${DEMO_IDS.projects.webshop}`);
+    expect(webshop.body.cases.map((c: any) => c.id)).toEqual(sim.store.casesOf(DEMO_IDS.suites.webshop).map((c) => c.id));
+    expect((await api(`get_cases/${DEMO_IDS.projects.mobile}`)).body).toEqual({ error: 'Field :suite_id is a required field.' });
+    // A suite of another project is not a valid suite of this one.
+    expect(await api(`get_cases/${DEMO_IDS.projects.mobile}&suite_id=${DEMO_IDS.suites.webshop}`)).toMatchObject({ status: 400, body: { error: 'Field :suite_id is not a valid test suite.' } });
+    expect((await api('get_cases/99')).body).toEqual({ error: 'Field :project_id is not a valid or accessible project.' });
+  });
+
   it('can answer like a pre-6.7 server with bare arrays', async () => {
     sim.compat.legacyBareArrays = true;
     const runs = await api('get_runs/3');

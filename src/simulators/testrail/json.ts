@@ -4,7 +4,7 @@
  * newer fields a live 2026 Cloud instance sends are included too, so clients meet the full shape.
  * Key order follows the doc examples and the live fixture, which makes captured bodies diffable.
  */
-import type { MilestoneRecord, PlanEntryRecord, PlanRecord, ProjectRecord, ResultRecord, RunRecord, StatusRecord, SuiteRecord, TestRecord, UserRecord } from './model';
+import type { CaseRecord, MilestoneRecord, PlanEntryRecord, PlanRecord, ProjectRecord, ResultRecord, RunRecord, StatusRecord, SuiteRecord, TestRecord, UserRecord } from './model';
 import type { TestRailStore } from './store';
 
 export type Json = Record<string, unknown>;
@@ -156,6 +156,27 @@ export class TestRailJson {
       is_completed: suite.is_completed,
       completed_on: suite.completed_on,
       url: this.url(`suites/view/${suite.id}`),
+    };
+  }
+
+  /**
+   * The reference has no field table for cases (get_cases is only named among the paged lists,
+   * §5.1); these are the case fields a test copies from its case (§3.3), plus its suite. Sections
+   * are not modelled, so no `section_id` is sent.
+   */
+  case(testCase: CaseRecord): Json {
+    return {
+      id: testCase.id,
+      title: testCase.title,
+      template_id: testCase.template_id,
+      type_id: testCase.type_id,
+      priority_id: testCase.priority_id,
+      milestone_id: testCase.milestone_id,
+      refs: testCase.refs,
+      estimate: testCase.estimate,
+      estimate_forecast: null,
+      suite_id: testCase.suite_id,
+      labels: [],
     };
   }
 

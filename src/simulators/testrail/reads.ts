@@ -55,6 +55,26 @@ export const READS: Record<string, Handler> = {
 
   get_suite: (ctx) => ok(ctx.json.suite(suiteArg(ctx))),
 
+  /**
+   * `suite_id` may be left out only in a single-suite project (mode 1), where it means the master
+   * suite, as on add_run; modes 2 and 3 require it. A suite of another project is "not a valid
+   * test suite". Paged in the envelope `cases` (§5.1), in case id order (unverified, as for runs).
+   */
+  get_cases(ctx) {
+    const project = projectArg(ctx);
+    const raw = ctx.call.params.get('suite_id');
+    let suiteId: number;
+    if (raw === undefined || raw === '') {
+      if (project.suite_mode !== 1) throw badRequest(INVALID.suiteRequired);
+      suiteId = ctx.store.suitesOf(project.id)[0].id;
+    } else {
+      const suite = ctx.store.suite(toId(raw) ?? 0);
+      if (!suite || suite.project_id !== project.id) throw badRequest(INVALID.suite);
+      suiteId = suite.id;
+    }
+    return paged(ctx.call, 'cases', ctx.store.casesOf(suiteId), (c) => ctx.json.case(c), ctx.compat.legacyBareArrays);
+  },
+
   /** A bare array, never paged; only active statuses are listed (§3.7). */
   get_statuses: (ctx) => ok(ctx.store.statuses.filter((s) => s.is_active).map((s) => ctx.json.status(s))),
 
