@@ -259,6 +259,25 @@ describe('projects and users (OData)', () => {
   });
 });
 
+describe('project assignees', () => {
+  beforeEach(() => startSim());
+
+  test('GET /api/project/{id}/assignees lists the enabled users as QueryResults<User>, each usable as a TesterId; unknown project → 404', async () => {
+    sim.store.addUser({ UserName: 'left.company', FirstName: 'Left', LastName: 'Company', Email: 'left@example.com', Enabled: false });
+    const res = await get(`/api/project/${DEMO_PROJECTS.warehouse.toUpperCase()}/assignees`);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ Skip: 0, Total: 4 });
+    expect(res.json.Items.map((u: Json) => u.UserName)).toEqual(['anna.k', 'demo', 'joeb', 'raj.p']);
+    expect(res.json.Items[0]).toMatchObject({ Id: DEMO_USERS.annak, FirstName: 'Anna', LastName: 'Kowalski', Enabled: true });
+    expect(sim.server.count(ET_ROUTES.projectAssignees)).toBe(1);
+    // A listed assignee is a valid TesterId for a new run.
+    const started = await call('POST', `/api/scriptassignment/${DEMO_ASSIGNMENTS.warehouseNeverRun}/runs`, { TesterId: res.json.Items[0].Id });
+    expect(started.status).toBe(201);
+    expect(started.json.RunById).toBe(DEMO_USERS.annak);
+    expect((await get('/api/project/0f6d1c2a-0000-4a7f-b3c9-5d2e1f0a9b81/assignees')).status).toBe(404);
+  });
+});
+
 describe('the manual-run lifecycle (§7)', () => {
   beforeEach(async () => {
     await startSim();

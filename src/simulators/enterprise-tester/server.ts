@@ -95,6 +95,17 @@ const HANDLERS: Record<string, Record<string, Handler>> = {
     GET: (c) => odataCollection(c, [...c.ctx.store.projects.values()].sort((a, b) => a.OrderNumber - b.OrderNumber || a.Name.localeCompare(b.Name)), PROJECT_PROPS, 'Project', (p, e) => projectView(c.ctx, p, e)),
   },
   '/api/project/{id}': { GET: (c) => ok(projectView(c.ctx, found(c.ctx.store.projects.get(c.id), 'project', c.id), c.expand)) },
+  /**
+   * Who may be assigned work in the project (§5: QueryResults<User>, no parameters documented, so
+   * none are read). The simulator keeps no project membership: every enabled user qualifies.
+   */
+  '/api/project/{id}/assignees': {
+    GET: (c) => {
+      found(c.ctx.store.projects.get(c.id), 'project', c.id);
+      const users = [...c.ctx.store.users.values()].filter((u) => u.Enabled).sort((a, b) => a.UserName.localeCompare(b.UserName));
+      return ok({ Skip: 0, Top: null, Total: users.length, Items: users.map((u) => userView(c.ctx, u, c.expand)) });
+    },
+  },
   '/api/users': {
     GET: (c) => odataCollection(c, [...c.ctx.store.users.values()].sort((a, b) => a.UserName.localeCompare(b.UserName)), USER_PROPS, 'User', (u, e) => userView(c.ctx, u, e)),
   },
