@@ -7,7 +7,7 @@
 import { badInput } from '../model/errors';
 import type { RunPosition } from '../model/runs';
 import type { RunPositions } from '../model/catalog';
-import type { Host, Project, Run } from '../model/types';
+import type { Host, Key, Project, Run, RunOptionList, SourceKind, TestRailSuiteOption } from '../model/types';
 
 export interface RunEdgeModel {
   cursor: string;
@@ -38,6 +38,19 @@ export interface DeleteRunResultModel {
   deleted: boolean;
   affectedTests: number | null;
 }
+
+/** The project whose addRun options are listed: what AddRunOptions and each vendor block resolve from. */
+export interface RunOptionsOwner {
+  sourceId: string;
+  kind: SourceKind;
+  projectKey: Key;
+}
+
+/** A suite knows its project, for its `cases`. */
+export type TestRailSuiteNode = TestRailSuiteOption & { owner: RunOptionsOwner };
+
+/** Lists paged by offset; the name tags the cursor, so a cursor of one list is refused by another kind. */
+export type OffsetListKind = 'projects' | 'hosts' | RunOptionList;
 
 /** The most a page may ask for (decisions.md: `first` is 0–100). */
 export const MAX_FIRST = 100;
@@ -87,11 +100,11 @@ export function decodeRunCursor(cursor: string | null | undefined): RunPositions
   return positions;
 }
 
-export function encodeOffsetCursor(kind: 'projects' | 'hosts', offset: number): string {
+export function encodeOffsetCursor(kind: OffsetListKind, offset: number): string {
   return encode({ k: kind, o: offset });
 }
 
-export function decodeOffsetCursor(kind: 'projects' | 'hosts', cursor: string | null | undefined): number {
+export function decodeOffsetCursor(kind: OffsetListKind, cursor: string | null | undefined): number {
   if (cursor === null || cursor === undefined) return 0;
   const offset = decode(cursor, kind).o;
   if (!Number.isSafeInteger(offset) || (offset as number) < 0) throw badInput(`"after" is not a cursor from this ${kind} list.`);

@@ -13,6 +13,7 @@ import { mutationResolvers } from './resolvers/mutation';
 import { nodeResolvers } from './resolvers/node';
 import { projectResolvers } from './resolvers/project';
 import { runResolvers } from './resolvers/run';
+import { runOptionResolvers } from './resolvers/run-options';
 import { DateTimeScalar } from './scalars';
 
 /** schema/ sits at the package root, next to both src/ (tests) and dist/ (npm start). */
@@ -42,6 +43,7 @@ export const resolvers: Resolvers = merge(
   hostResolvers,
   mutationResolvers,
   connectionResolvers,
+  runOptionResolvers,
 );
 
 export function buildSchema(): GraphQLSchema {

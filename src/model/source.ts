@@ -5,7 +5,7 @@
  */
 import type { GatewayError } from './errors';
 import type { RunQuery, RunSlice } from './runs';
-import type { Host, Key, Project, Run, SourceInfo } from './types';
+import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo } from './types';
 
 export interface Logger {
   info(fields: Record<string, unknown>, message: string): void;
@@ -55,6 +55,17 @@ export interface DeleteOutcome {
   affectedTests: number | null;
 }
 
+/** One page of a list of what addRun can start a run from in one project (model/types.ts, RunOptionLists). */
+export interface RunOptionRequest<L extends RunOptionList = RunOptionList> {
+  projectKey: Key;
+  list: L;
+  /** The item the list belongs to inside the project: the suite whose cases `testrail.cases` lists. */
+  parentId?: string;
+  offset: number;
+  /** 0–100 (graph/connections.ts checks `first`). */
+  limit: number;
+}
+
 /** A per-key batch answer: the object, or the error for that key alone (DataLoader style). */
 export type Batch<T> = Array<T | GatewayError>;
 
@@ -72,6 +83,12 @@ export interface Source {
   /** Sources without hosts answer [] and errors, and say so in `capabilities.hosts`. */
   listHosts(scope: RequestScope): Promise<Host[]>;
   getHosts(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Host>>;
+
+  /**
+   * A page of ids this source's addRun takes, for one project. Only the lists of the source's own
+   * vendor exist; the graph layer asks for no other. Read-only, and memoized per request.
+   */
+  listRunOptions<L extends RunOptionList>(scope: RequestScope, request: RunOptionRequest<L>): Promise<RunOptionPage<RunOptionLists[L]>>;
 
   addRun(scope: RequestScope, request: AddRunRequest): Promise<Run>;
   restartRun(scope: RequestScope, key: Key): Promise<Run>;

@@ -75,3 +75,101 @@ export interface Run {
   completedAt: number | null;
   url: string | null;
 }
+
+// ------------------------------------------------------------------ what addRun can start from
+// Each vendor's lists of the ids its AddRunRequest block takes (issue #12: valid inputs must be
+// discoverable through the API). `id` is the vendor's own id as text, exactly what the block takes
+// (TestRail suiteId "3"), unique within one source only. Times are seconds since the epoch (UTC).
+
+export interface TestRailSuiteOption {
+  id: string;
+  name: string;
+  description: string | null;
+  /** The master suite of a single-suite project. */
+  isMaster: boolean;
+  isCompleted: boolean;
+}
+
+export interface TestRailCaseOption {
+  id: string;
+  title: string;
+  refs: string | null;
+}
+
+export interface TestRailMilestoneOption {
+  id: string;
+  name: string;
+  isStarted: boolean;
+  isCompleted: boolean;
+  dueOn: number | null;
+  /** The milestone a sub-milestone belongs to. */
+  parentId: string | null;
+}
+
+export interface QACompleteTestOption {
+  id: string;
+  title: string;
+  isActive: boolean;
+  executionType: string | null;
+  folderName: string | null;
+}
+
+export interface QACompleteTestSetOption {
+  id: string;
+  title: string;
+  isActive: boolean;
+  isSequential: boolean;
+  executionType: string | null;
+  folderName: string | null;
+}
+
+export interface QACompleteReleaseOption {
+  id: string;
+  title: string;
+  /** `Release`, `Iteration` or `Build`. */
+  releaseType: string | null;
+  statusCode: string | null;
+  isActive: boolean;
+  parentId: string | null;
+}
+
+export interface QACompleteConfigurationOption {
+  id: string;
+  title: string;
+  isActive: boolean;
+}
+
+export interface EnterpriseTesterAssignmentOption {
+  id: string;
+  name: string;
+  /** The vendor's text: `Not Run` before any run, else the latest run's (`In Progress` while one is unfinished). */
+  status: string;
+  packageName: string | null;
+  assignedTo: string | null;
+}
+
+export interface EnterpriseTesterTesterOption {
+  id: string;
+  userName: string;
+  name: string | null;
+}
+
+/** Every list, by name, with its item type. `testrail.cases` lists one suite's cases (RunOptionRequest.parentId). */
+export interface RunOptionLists {
+  'testrail.suites': TestRailSuiteOption;
+  'testrail.cases': TestRailCaseOption;
+  'testrail.milestones': TestRailMilestoneOption;
+  'qacomplete.tests': QACompleteTestOption;
+  'qacomplete.testSets': QACompleteTestSetOption;
+  'qacomplete.releases': QACompleteReleaseOption;
+  'qacomplete.configurations': QACompleteConfigurationOption;
+  'enterpriseTester.scriptAssignments': EnterpriseTesterAssignmentOption;
+  'enterpriseTester.testers': EnterpriseTesterTesterOption;
+}
+export type RunOptionList = keyof RunOptionLists;
+
+/** One page of a list: `hasMore` says whether items follow the page. */
+export interface RunOptionPage<T> {
+  items: T[];
+  hasMore: boolean;
+}

@@ -7,7 +7,7 @@
  * GUIDs are kept lower-case, as ET emits them (§2), so keys and ids compare as plain strings.
  */
 import { makeCounts, normalizeEnterpriseTester } from '../../model/status';
-import type { Project, Run, RunCounts } from '../../model/types';
+import type { EnterpriseTesterAssignmentOption, EnterpriseTesterTesterOption, Project, Run, RunCounts } from '../../model/types';
 import { array, bool, object, optStr, PayloadError, str, type Json } from '../payload';
 
 /** The step outcomes of status.md's Enterprise Tester row, in one table the README prints. */
@@ -157,4 +157,38 @@ export function parseProject(sourceId: string, value: unknown): Project {
   const o = object(value, where);
   const id = guid(o, 'Id', where);
   return { sourceId, key: [id], nativeId: id, name: str(o, 'Name', where), isCompleted: false, url: null };
+}
+
+/** A script assignment as addRun's options list it, with the package it was read with (`$expand=Package`). */
+export interface EtAssignmentOption {
+  option: EnterpriseTesterAssignmentOption;
+  /** The expanded package, or null when the server did not inline it. */
+  package: (EtPackage & { name: string }) | null;
+  packageId: string;
+}
+
+export function parseAssignmentOption(value: unknown): EtAssignmentOption {
+  const where = 'Enterprise Tester script assignment';
+  const o = object(value, where);
+  const inlined = o.Package === undefined || o.Package === null ? null : object(o.Package, `${where}.Package`);
+  const pkg = inlined ? { ...parsePackage(inlined), name: str(inlined, 'Name', `${where}.Package`) } : null;
+  return {
+    option: {
+      id: guid(o, 'Id', where),
+      name: str(o, 'Name', where),
+      status: str(o, 'Status', where),
+      packageName: pkg?.name ?? null,
+      assignedTo: optStr(o, 'AssignedTo', where),
+    },
+    package: pkg,
+    packageId: guid(o, 'PackageId', where),
+  };
+}
+
+/** A user as `/api/project/{id}/assignees` lists them (§4.8): `Id` is what `TesterId` takes. */
+export function parseTester(value: unknown): EnterpriseTesterTesterOption {
+  const where = 'Enterprise Tester user';
+  const o = object(value, where);
+  const name = [optStr(o, 'FirstName', where), optStr(o, 'LastName', where)].filter((part) => part !== null && part.trim() !== '').join(' ');
+  return { id: guid(o, 'Id', where), userName: str(o, 'UserName', where), name: name === '' ? null : name };
 }

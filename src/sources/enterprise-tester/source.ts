@@ -12,10 +12,12 @@
  */
 import { badInput, ErrorCode, GatewayError, notFound, unsupported } from '../../model/errors';
 import { sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
-import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, Source } from '../../model/source';
-import type { Host, Key, Project, Run, SourceInfo } from '../../model/types';
+import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, RunOptionRequest, Source } from '../../model/source';
+import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo } from '../../model/types';
 import type { ConnectionConfig } from '../connection';
+import { readRunOptions } from '../run-options';
 import { EnterpriseTesterClient, type Params } from './client';
+import { EnterpriseTesterRunOptions } from './options';
 import { parseAssignment, parsePackage, parseProject, parseRun, toRun, type EtAssignment, type EtPackage, type EtRun } from './map';
 import { anyOf, runTql } from './tql';
 
@@ -45,6 +47,7 @@ interface RunPage {
 export class EnterpriseTesterSource implements Source {
   readonly info: SourceInfo;
   private readonly client: EnterpriseTesterClient;
+  private readonly runOptions: EnterpriseTesterRunOptions;
   private pushdown: boolean;
   /** Off once a server refused `Id IN (…)`: several runs are then read one GET each. */
   private idListQueries = true;
@@ -66,6 +69,16 @@ export class EnterpriseTesterSource implements Source {
       timeoutMs: config.timeoutMs,
       policy: config.policy,
     });
+    this.runOptions = new EnterpriseTesterRunOptions(
+      config.id,
+      this.client,
+      (scope, packageIds, inlined) => {
+        // Packages inlined with `$expand=Package` need no lookup of their own.
+        for (const pkg of inlined) void scope.memo(`${this.id}:package:${pkg.id}`, async () => pkg);
+        return this.projectsOfPackages(scope, packageIds);
+      },
+      (value, what) => this.guidKey(value, what),
+    );
   }
 
   private get id(): string {
@@ -342,6 +355,13 @@ export class EnterpriseTesterSource implements Source {
 
   async getHosts(_scope: RequestScope, keys: readonly Key[]): Promise<Batch<Host>> {
     return keys.map(() => unsupported('Enterprise Tester has no test hosts.', this.id));
+  }
+
+  // ------------------------------------------------------------------------------- addRun options
+
+  /** Script assignments and assignees of one project: see options.ts. */
+  listRunOptions<L extends RunOptionList>(scope: RequestScope, request: RunOptionRequest<L>): Promise<RunOptionPage<RunOptionLists[L]>> {
+    return readRunOptions(this.runOptions.readers, 'Enterprise Tester', this.id, scope, request);
   }
 
   // ------------------------------------------------------------------------------- mutations

@@ -134,6 +134,16 @@ export class QACompleteClient {
     return { items: results, next: last ? null : end, total };
   }
 
+  /**
+   * Items `offset` to `offset + limit` of a list, and whether more follow, in one call: one item
+   * more than wanted is asked for, and the envelope's `total` covers a server that caps `limit`.
+   */
+  async window(route: string, args: readonly (string | number)[], offset: number, limit: number): Promise<{ items: unknown[]; hasMore: boolean }> {
+    const body = await this.get(route, args, { offset, limit: limit + 1 });
+    const { results, total } = envelope(body, route);
+    return { items: results.slice(0, limit), hasMore: results.length > limit || (total !== null && offset + limit < total) };
+  }
+
   /** How many items a list holds, from one metadata-only page (`limit=0`, §5). */
   async total(route: string, args: readonly (string | number)[]): Promise<number> {
     const body = await this.get(route, args, { offset: 0, limit: 0 });

@@ -7,7 +7,7 @@
  *   Host    [host_id]
  */
 import { makeCounts, normalizeQAComplete } from '../../model/status';
-import type { Host, Project, Run, RunCounts } from '../../model/types';
+import type { Host, Project, QACompleteConfigurationOption, QACompleteReleaseOption, QACompleteTestOption, QACompleteTestSetOption, Run, RunCounts } from '../../model/types';
 import { count, object, optStr, PayloadError, str, type Json } from '../payload';
 import { parseVendorDate } from './dates';
 
@@ -121,4 +121,62 @@ export function mapItem(value: unknown): { id: string; statusCode: string } {
   const where = 'QAComplete test run item';
   const o = object(value, where);
   return { id: numericId(o, 'id', where), statusCode: str(o, 'status_code', where) };
+}
+
+/** An optional id where the vendor writes 0 for "none" (a release's parent_id): null then. */
+function optId(o: Json, field: string, where: string): string | null {
+  if (o[field] === undefined || o[field] === null) return null;
+  const id = numericId(o, field, where);
+  return id === '0' ? null : id;
+}
+
+/** A flag that older payloads may lack: absent means true for `active`-style flags, as the item is listed. */
+function optFlag(o: Json, field: string, where: string, absent: boolean): boolean {
+  return o[field] === undefined || o[field] === null ? absent : flag(o, field, where);
+}
+
+/** A test (v2, §3.9): its activity flag is `active`, unlike the other entities' `is_active`. */
+export function mapTestOption(value: unknown): QACompleteTestOption {
+  const where = 'QAComplete test';
+  const o = object(value, where);
+  return {
+    id: numericId(o, 'id', where),
+    title: str(o, 'title', where),
+    isActive: optFlag(o, 'active', where, true),
+    executionType: optStr(o, 'execution_type', where),
+    folderName: optStr(o, 'folder_name', where),
+  };
+}
+
+export function mapTestSetOption(value: unknown): QACompleteTestSetOption {
+  const where = 'QAComplete test set';
+  const o = object(value, where);
+  return {
+    id: numericId(o, 'id', where),
+    title: str(o, 'title', where),
+    isActive: optFlag(o, 'is_active', where, true),
+    isSequential: optFlag(o, 'is_sequential', where, false),
+    executionType: optStr(o, 'execution_type', where),
+    folderName: optStr(o, 'folder_name', where),
+  };
+}
+
+/** A release, iteration or build (v1, §3.9); v1 may write ids as strings (quirk 4). */
+export function mapReleaseOption(value: unknown): QACompleteReleaseOption {
+  const where = 'QAComplete release';
+  const o = object(value, where);
+  return {
+    id: numericId(o, 'id', where),
+    title: str(o, 'title', where),
+    releaseType: optStr(o, 'release_type', where),
+    statusCode: optStr(o, 'status_code', where),
+    isActive: optFlag(o, 'is_active', where, true),
+    parentId: optId(o, 'parent_id', where),
+  };
+}
+
+export function mapConfigurationOption(value: unknown): QACompleteConfigurationOption {
+  const where = 'QAComplete configuration';
+  const o = object(value, where);
+  return { id: numericId(o, 'id', where), title: str(o, 'title', where), isActive: optFlag(o, 'is_active', where, true) };
 }

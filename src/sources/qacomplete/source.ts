@@ -12,14 +12,15 @@
  */
 import { badInput, ErrorCode, GatewayError, notFound } from '../../model/errors';
 import { sliceHorizon, sliceRuns, type RunFilter, type RunQuery, type RunSlice } from '../../model/runs';
-import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, Source } from '../../model/source';
+import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, RunOptionRequest, Source } from '../../model/source';
 import { QACOMPLETE_STATUS_TABLE } from '../../model/status';
-import type { Host, Key, Project, Run, SourceInfo } from '../../model/types';
+import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo } from '../../model/types';
 import type { TrafficPolicy } from '../../http/traffic';
 import { numericInput, numericKey, object } from '../payload';
+import { optionMemoKey, readRunOptions, type RunOptionReaders } from '../run-options';
 import { QACompleteClient } from './client';
 import { formatWall, nearTransition } from './dates';
-import { createdAtOf, mapHost, mapItem, mapProject, mapRun } from './map';
+import { createdAtOf, mapConfigurationOption, mapHost, mapItem, mapProject, mapReleaseOption, mapRun, mapTestOption, mapTestSetOption } from './map';
 
 export interface QACompleteSourceConfig {
   id: string;
@@ -49,6 +50,10 @@ const ROUTES = {
   restart: '/api/v2/projects/{ProjectId}/testruns/{Id}/restart',
   items: '/api/v2/projects/{ProjectId}/testruns/{Id}/items',
   item: '/api/v2/projects/{ProjectId}/testruns/{Id}/items/{ItemId}',
+  tests: '/api/v2/projects/{ProjectId}/tests',
+  testSets: '/api/v2/projects/{ProjectId}/testsets',
+  configurations: '/api/v2/projects/{ProjectId}/configurations',
+  releases: '/api/v1/projects/{ProjectId}/releases',
 } as const;
 
 /**
@@ -364,6 +369,33 @@ export class QACompleteSource implements Source {
     const wanted = keys.map((k) => k[0]).filter((id) => this.hostIds.includes(id));
     const hosts = await Promise.all(wanted.map((id) => this.host(scope, id)));
     return new Set(hosts.map((h) => h.name));
+  }
+
+  // ------------------------------------------------------------------------------- addRun options
+
+  /**
+   * Tests, test sets and configurations (v2) and releases (v1) of one project: the testId,
+   * testSetId, testConfigId and releaseId addRun takes. Each page is one `offset`/`limit` read with
+   * one item of look-ahead, memoized for the request; QAComplete lists them per project only, so a
+   * list of N projects costs one call per project and list asked for.
+   */
+  listRunOptions<L extends RunOptionList>(scope: RequestScope, request: RunOptionRequest<L>): Promise<RunOptionPage<RunOptionLists[L]>> {
+    return readRunOptions(this.optionReaders, 'QAComplete', this.id, scope, request);
+  }
+
+  private readonly optionReaders: RunOptionReaders<'qacomplete.tests' | 'qacomplete.testSets' | 'qacomplete.releases' | 'qacomplete.configurations'> = {
+    'qacomplete.tests': (scope, request) => this.optionPage(scope, request, ROUTES.tests, mapTestOption),
+    'qacomplete.testSets': (scope, request) => this.optionPage(scope, request, ROUTES.testSets, mapTestSetOption),
+    'qacomplete.releases': (scope, request) => this.optionPage(scope, request, ROUTES.releases, mapReleaseOption),
+    'qacomplete.configurations': (scope, request) => this.optionPage(scope, request, ROUTES.configurations, mapConfigurationOption),
+  };
+
+  private optionPage<T>(scope: RequestScope, request: RunOptionRequest, route: string, map: (value: unknown) => T): Promise<RunOptionPage<T>> {
+    return scope.memo(optionMemoKey(this.id, request), async () => {
+      const projectId = numericKey('QAComplete', request.projectKey[0], 'project', this.id);
+      const page = await this.client.window(route, [projectId], request.offset, request.limit);
+      return { items: page.items.map(map), hasMore: page.hasMore };
+    });
   }
 
   // ------------------------------------------------------------------------------- mutations

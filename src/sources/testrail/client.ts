@@ -89,6 +89,19 @@ export class TestRailClient {
     return { items, next: next === null || items.length === 0 ? null : next };
   }
 
+  /**
+   * Items `offset` to `offset + limit` of a paged list, and whether more follow: one call asking
+   * for one item more than wanted (the look-ahead), which works for the envelope and for bare
+   * arrays alike. A pre-6.7 server that ignored the paging answers the whole list: it is cut here.
+   */
+  async window(route: string, args: readonly (string | number)[], collection: string, params: Params, offset: number, limit: number): Promise<{ items: unknown[]; hasMore: boolean }> {
+    const asked = limit + 1;
+    const body = await this.get(route, args, { ...params, limit: asked, offset });
+    const items = Array.isArray(body) ? body : array(object(body, `${route} answer`)[collection], `${route} answer.${collection}`);
+    if (Array.isArray(body) && items.length > asked) return { items: items.slice(offset, offset + limit), hasMore: items.length > offset + limit };
+    return { items: items.slice(0, limit), hasMore: items.length > limit };
+  }
+
   private async call(method: Method, route: string, args: readonly (string | number)[], params: Params, body?: unknown): Promise<unknown> {
     const req: UpstreamRequest = { method, route, path: pathFor(route, args, params), body };
     const response = await this.upstream.send(req);

@@ -6,7 +6,7 @@
  *           [run_id, project_id, plan_id]  (inside a plan: changes go through the plan)
  */
 import { makeCounts, normalizeTestRail } from '../../model/status';
-import type { Project, Run, RunCounts } from '../../model/types';
+import type { Project, Run, RunCounts, TestRailCaseOption, TestRailMilestoneOption, TestRailSuiteOption } from '../../model/types';
 import { bool, count, int, object, optInt, optStr, str, type Json } from '../payload';
 
 /** Statuses 6…12 are custom_status1…7 (testrail.md §3.7: inferred from the seven counters). */
@@ -126,4 +126,37 @@ export function planClosedOn(value: unknown): number | null {
   const closed = plan.is_completed === true || plan.is_completed === 1;
   const on = plan.completed_on;
   return closed && typeof on === 'number' && Number.isSafeInteger(on) ? on : null;
+}
+
+export function mapSuiteOption(value: unknown): TestRailSuiteOption {
+  const where = 'TestRail suite';
+  const o = object(value, where);
+  return {
+    id: String(int(o, 'id', where)),
+    name: str(o, 'name', where),
+    description: optStr(o, 'description', where),
+    // Absent on servers older than the field (§3.6): a suite is then neither master nor completed.
+    isMaster: o.is_master === undefined || o.is_master === null ? false : bool(o, 'is_master', where),
+    isCompleted: o.is_completed === undefined || o.is_completed === null ? false : bool(o, 'is_completed', where),
+  };
+}
+
+export function mapCaseOption(value: unknown): TestRailCaseOption {
+  const where = 'TestRail case';
+  const o = object(value, where);
+  return { id: String(int(o, 'id', where)), title: str(o, 'title', where), refs: optStr(o, 'refs', where) };
+}
+
+export function mapMilestoneOption(value: unknown): TestRailMilestoneOption {
+  const where = 'TestRail milestone';
+  const o = object(value, where);
+  const parent = optInt(o, 'parent_id', where);
+  return {
+    id: String(int(o, 'id', where)),
+    name: str(o, 'name', where),
+    isStarted: o.is_started === undefined || o.is_started === null ? false : bool(o, 'is_started', where),
+    isCompleted: bool(o, 'is_completed', where),
+    dueOn: optInt(o, 'due_on', where),
+    parentId: parent === null ? null : String(parent),
+  };
 }

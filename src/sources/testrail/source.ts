@@ -8,12 +8,13 @@
  */
 import { badInput, GatewayError, notFound, unsupported } from '../../model/errors';
 import { sliceHorizon, sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
-import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, Source } from '../../model/source';
-import type { Host, Key, Project, Run, SourceInfo } from '../../model/types';
+import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, RunOptionRequest, Source } from '../../model/source';
+import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo, TestRailSuiteOption } from '../../model/types';
 import type { ConnectionConfig } from '../connection';
-import { numericInput, numericKey, object } from '../payload';
+import { array, numericInput, numericKey, object } from '../payload';
+import { optionMemoKey, pageOf, readRunOptions, type RunOptionReaders } from '../run-options';
 import { TestRailClient, type Params } from './client';
-import { caseIdOfTest, mapProject, mapRun, planClosedOn, planCreatedOn, planIdOf, runsOfPlan, runTemplate } from './map';
+import { caseIdOfTest, mapCaseOption, mapMilestoneOption, mapProject, mapRun, mapSuiteOption, planClosedOn, planCreatedOn, planIdOf, runsOfPlan, runTemplate } from './map';
 
 export type TestRailSourceConfig = ConnectionConfig;
 
@@ -219,6 +220,51 @@ export class TestRailSource implements Source {
 
   async getHosts(_scope: RequestScope, keys: readonly Key[]): Promise<Batch<Host>> {
     return keys.map(() => unsupported('TestRail has no test hosts.', this.id));
+  }
+
+  // ------------------------------------------------------------------------------- addRun options
+
+  /**
+   * Suites (get_suites), a suite's cases (get_cases) and milestones (get_milestones) of one project:
+   * the suiteId, caseIds and milestoneId addRun takes. TestRail lists them per project (cases per
+   * suite) and has no cross-project listing, so a list of N projects costs one call per project and
+   * list asked for, each memoized for the request. Cases and milestones are read one page at a
+   * time (`limit`/`offset`, one item of look-ahead); suites come whole, as the docs have get_suites
+   * answer a bare array (§4.3: an envelope on 9.3.1 and later, which is followed to its end).
+   */
+  listRunOptions<L extends RunOptionList>(scope: RequestScope, request: RunOptionRequest<L>): Promise<RunOptionPage<RunOptionLists[L]>> {
+    return readRunOptions(this.optionReaders, 'TestRail', this.id, scope, request);
+  }
+
+  private readonly optionReaders: RunOptionReaders<'testrail.suites' | 'testrail.cases' | 'testrail.milestones'> = {
+    'testrail.suites': async (scope, request) => pageOf(await this.suitesOf(scope, this.projectOf(request)), request.offset, request.limit),
+    'testrail.cases': (scope, request) =>
+      scope.memo(optionMemoKey(this.id, request), async () => {
+        const suiteId = numericKey('TestRail', request.parentId, 'suite', this.id);
+        const page = await this.client.window('get_cases/{project_id}', [this.projectOf(request)], 'cases', { suite_id: suiteId }, request.offset, request.limit);
+        return { items: page.items.map(mapCaseOption), hasMore: page.hasMore };
+      }),
+    'testrail.milestones': (scope, request) =>
+      scope.memo(optionMemoKey(this.id, request), async () => {
+        const page = await this.client.window('get_milestones/{project_id}', [this.projectOf(request)], 'milestones', {}, request.offset, request.limit);
+        return { items: page.items.map(mapMilestoneOption), hasMore: page.hasMore };
+      }),
+  };
+
+  private suitesOf(scope: RequestScope, projectId: number): Promise<TestRailSuiteOption[]> {
+    return scope.memo(`${this.id}:suites:${projectId}`, async () => {
+      const body = await this.client.get('get_suites/{project_id}', [projectId]);
+      if (Array.isArray(body)) return body.map(mapSuiteOption);
+      const first = object(body, 'get_suites answer');
+      const items = array(first.suites, 'get_suites answer.suites');
+      const links = first._links as { next?: unknown } | null | undefined;
+      const rest = links && typeof links.next === 'string' ? await this.client.all('get_suites/{project_id}', [projectId], 'suites', {}, items.length) : [];
+      return [...items, ...rest].map(mapSuiteOption);
+    });
+  }
+
+  private projectOf(request: RunOptionRequest): number {
+    return numericKey('TestRail', request.projectKey[0], 'project', this.id);
   }
 
   // ------------------------------------------------------------------------------- mutations
