@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { encodeId } from '../../src/graph/ids';
+import { DEFAULT_SERVER } from '../../src/server/config';
 import {
   DEMO_ASSIGNMENTS,
   DEMO_PACKAGES,
@@ -98,7 +99,7 @@ const ET_POLICY = { et: { policy: { breakerFailures: 1000 } } };
 describe('Enterprise Tester through the gateway', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ testrail: false, enterpriseTester: {}, sourceConfig: ET_POLICY, server: { limits: { maxDepth: 12, maxAliases: 100, maxBodyBytes: 1024 * 1024 } } });
+    stack = await startStack({ testrail: false, enterpriseTester: {}, sourceConfig: ET_POLICY, server: { limits: { ...DEFAULT_SERVER.limits, maxAliases: 100 } } });
   });
   afterAll(() => stack.stop());
   afterEach(() => stack.enterpriseTester!.server.clearFaults());
