@@ -19,7 +19,7 @@ const OPTIONS = `query($id: ID!, $first: Int, $after: String) { project(id: $id)
   }
 } } }`;
 
-const LIST = (first: number) => `{ projects(sourceIds: ["et"]) { nodes { id name addRunOptions { enterpriseTester {
+const LIST = (first: number) => `{ projects(sourceIds: ["et"], first: 10) { nodes { id name addRunOptions { enterpriseTester {
   scriptAssignments(first: ${first}) { nodes { id name status packageName assignedTo } pageInfo { hasNextPage endCursor } }
 } } } } }`;
 

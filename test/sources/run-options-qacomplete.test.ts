@@ -94,7 +94,7 @@ test('tests page completely with any first, one read per page', async () => {
 });
 
 test('a list of every project costs one read per project and list, the same for 1 or 100 rows', async () => {
-  const query = (first: number) => `{ projects { nodes { addRunOptions { qacomplete {
+  const query = (first: number) => `{ projects(first: 10) { nodes { addRunOptions { qacomplete {
     tests(first: ${first}) { nodes { id } } again: tests(first: ${first}) { nodes { title } }
     testSets(first: ${first}) { nodes { id } } releases(first: ${first}) { nodes { id } } configurations(first: ${first}) { nodes { id } }
   } } } } }`;

@@ -95,22 +95,23 @@ function encodeCursorOfAnotherList(): string {
 }
 
 test('a list of every project costs one get_suites and one get_milestones per project and one get_cases per suite, whatever the page sizes', async () => {
-  const query = (first: number) => `{ projects(sourceIds: ["tr"]) { nodes { addRunOptions { testrail {
-    suites(first: ${first}) { nodes { id cases(first: ${first}) { nodes { id } } } }
-    again: suites(first: ${first}) { nodes { id } }
-    milestones(first: ${first}) { nodes { id } }
+  const query = (suites: number, cases: number) => `{ projects(sourceIds: ["tr"], first: 10) { nodes { addRunOptions { testrail {
+    suites(first: ${suites}) { nodes { id cases(first: ${cases}) { nodes { id } } } }
+    again: suites(first: ${suites}) { nodes { id } }
+    milestones(first: ${cases}) { nodes { id } }
   } } } } }`;
   const projects = sim().store.allProjects();
   const suites = projects.flatMap((p) => sim().store.suitesOf(p.id));
-  for (const first of [1, 100]) {
+  for (const [first, cases] of [[1, 1], [10, 40]]) {
     sim().server.resetCounts();
-    const res = await stack.gql(query(first));
+    const res = await stack.gql(query(first, cases));
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data.projects.nodes).toHaveLength(projects.length);
     expect(sim().server.countsByRoute()).toEqual({
       'GET get_projects': 1,
       'GET get_suites': projects.length,
       'GET get_milestones': projects.length,
+      // One get_cases per suite shown: the first of each project, or all of them.
       'GET get_cases': first === 1 ? projects.length : suites.length,
     });
   }
@@ -127,4 +128,21 @@ test('a failed list is null with its error at its path; the other lists and proj
   const [error] = res.body.errors;
   expect(error.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', source: 'tr', status: 500 });
   expect(error.path).toEqual(['projects', 'nodes', nodes.indexOf(failed[0]), 'addRunOptions', 'testrail', 'milestones']);
+});
+
+test.each([
+  ['get_suites in the 9.3.1 envelope', { suitesEnvelope: true }],
+  ['pre-6.7 bare arrays for get_cases and get_milestones', { legacyBareArrays: true }],
+])('the same options from a server answering %s', async (_name, compat) => {
+  const query = `query($id: ID!) { project(id: $id) { addRunOptions { testrail {
+    suites { nodes { id cases(first: 4) { nodes { id } pageInfo { hasNextPage } } } } milestones(first: 1) { nodes { id } pageInfo { hasNextPage } } } } } }`;
+  const expected = (await stack.gql(query, { id: projectId(DEMO_IDS.projects.mobile) })).body;
+  Object.assign(sim().compat, compat);
+  try {
+    const res = await stack.gql(query, { id: projectId(DEMO_IDS.projects.mobile) });
+    expect(res.body).toEqual(expected);
+    expect(res.body.data.project.addRunOptions.testrail.suites.nodes).toHaveLength(2);
+  } finally {
+    Object.assign(sim().compat, { suitesEnvelope: false, legacyBareArrays: false });
+  }
 });
