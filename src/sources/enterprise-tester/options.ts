@@ -25,7 +25,7 @@ import { parseAssignmentOption, parseTester, type EtPackage } from './map';
 import { anyOf } from './tql';
 
 /** Items per combined read of several projects' assignments. */
-export const ET_ASSIGNMENTS_PER_READ = 100;
+const ET_ASSIGNMENTS_PER_READ = 100;
 
 /** Projects per `Project IN (…)`: 25 quoted GUIDs keep the URL under IIS's default 2048 bytes (as for runs). */
 const PROJECTS_PER_COMBINED_READ = 25;
@@ -121,7 +121,9 @@ export class EnterpriseTesterRunOptions {
     for (const assignment of all) {
       const owner = owners.get(assignment.packageId);
       if (!owner) continue;
-      byProject.set(owner, [...(byProject.get(owner) ?? []), assignment.option]);
+      const list = byProject.get(owner);
+      if (list) list.push(assignment.option);
+      else byProject.set(owner, [assignment.option]);
     }
     return byProject;
   }
@@ -134,4 +136,3 @@ export class EnterpriseTesterRunOptions {
     });
   }
 }
-
