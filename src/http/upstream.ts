@@ -15,6 +15,7 @@ import { Agent, errors as undiciErrors, request } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, GatewayError } from '../model/errors';
 import type { Logger } from '../model/source';
+import { startCallClock } from './clock';
 import { currentCallContext } from './context';
 import { CircuitBreaker, DEFAULT_POLICY, RetryBudget, Semaphore, TokenBucket, type TrafficPolicy } from './traffic';
 
@@ -166,21 +167,21 @@ export class Upstream {
       // taken while waiting for a slot would let requests pile up and then go out in a burst.
       const response = await this.slots.run(async () => {
         if (this.bucket) await this.bucket.take();
-        const timeoutMs = deadline === undefined ? this.policy.timeoutMs : Math.min(this.policy.timeoutMs, deadline - Date.now());
-        if (timeoutMs <= 0) {
-          const late = new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `The request ran out of time before ${source} could be asked (${req.route}).`, { source });
+        if (deadline !== undefined && deadline <= Date.now()) {
+          const late = new GatewayError(ErrorCode.GATEWAY_TIMEOUT, `${outOfTime(deadline)} before ${source} could be asked (${req.route}).`, { source });
           notSent.add(late);
           throw late;
         }
-        return this.once(req, timeoutMs);
+        return this.once(req, deadline);
       });
       if (response.status >= 500 || response.status === 408) this.breaker.failure();
       else if (response.status < 300) this.breaker.success();
       else this.breaker.neutral();
       return response;
     } catch (error) {
-      // Refused before anything was sent (open breaker, no time left): says nothing of the vendor.
-      if (error instanceof GatewayError && (notSent.has(error) || /circuit open/.test(error.message))) return error;
+      // Refused before anything was sent (open breaker, no time left), or cut by the gateway's own
+      // deadline: says nothing of the vendor's health.
+      if (error instanceof GatewayError && (notSent.has(error) || error.code === ErrorCode.GATEWAY_TIMEOUT || /circuit open/.test(error.message))) return error;
       const failure = this.transportError(error, req);
       if (failure.code === ErrorCode.UPSTREAM_UNAVAILABLE) this.breaker.failure();
       else this.breaker.neutral();
@@ -188,24 +189,44 @@ export class Upstream {
     }
   }
 
-  private async once(req: UpstreamRequest, timeoutMs: number): Promise<UpstreamResponse> {
+  private async once(req: UpstreamRequest, deadline: number | undefined): Promise<UpstreamResponse> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
     let body: string | undefined;
     if (req.body !== undefined) {
       body = JSON.stringify(req.body);
       headers['content-type'] = 'application/json';
     }
-    const response = await request(this.options.baseUrl + req.path, {
-      method: req.method,
-      headers,
-      body,
-      dispatcher: this.agent,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await readLimited(response.body, this.policy.maxResponseBytes);
-    return { status: response.statusCode, headers: response.headers, text };
+    // undici's own header/body timers are off: they would fire after any stall of the gateway's
+    // event loop. The clock (clock.ts) measures the vendor's time and the request's deadline.
+    const clock = startCallClock(this.policy.timeoutMs, deadline);
+    try {
+      const response = await request(this.options.baseUrl + req.path, {
+        method: req.method,
+        headers,
+        body,
+        dispatcher: this.agent,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        signal: clock.signal,
+      });
+      clock.nextPhase();
+      const text = await readLimited(response.body, this.policy.maxResponseBytes);
+      return { status: response.statusCode, headers: response.headers, text };
+    } catch (error) {
+      if (clock.outcome === 'vendor') throw new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `${this.options.sourceId} did not answer ${req.route} within ${this.policy.timeoutMs} ms.${writeNote(req)}`, { source: this.options.sourceId });
+      if (clock.outcome === 'deadline') {
+        const stalled = Math.round(clock.stalledMs());
+        throw new GatewayError(
+          ErrorCode.GATEWAY_TIMEOUT,
+          `${outOfTime(deadline!)} while ${this.options.sourceId} was answering ${req.route}` +
+            `${stalled >= 100 ? ` (the gateway itself was busy for ${stalled} ms of it)` : ''}.${writeNote(req)}`,
+          { source: this.options.sourceId },
+        );
+      }
+      throw error;
+    } finally {
+      clock.dispose();
+    }
   }
 
   /** How long to wait before the next attempt, or undefined when this outcome is final. */
@@ -317,6 +338,11 @@ export function vendorMessageOf(text: string): string | undefined {
     return undefined;
   }
   return typeof message === 'string' && message.length > 0 ? message.slice(0, 500) : undefined;
+}
+
+/** The start of a GATEWAY_TIMEOUT message; the budget is the server's, not the vendor's. */
+function outOfTime(deadline: number): string {
+  return `This request used up its time budget (server.requestTimeoutMs; it ended ${Math.max(0, Date.now() - deadline)} ms ago)`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

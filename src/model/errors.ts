@@ -12,6 +12,11 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
   UPSTREAM_ERROR: 'UPSTREAM_ERROR',
+  /**
+   * Not in the contract's list, which is about vendors: the request's own time budget
+   * (server.requestTimeoutMs) ran out — the gateway's limit, never a verdict on the vendor.
+   */
+  GATEWAY_TIMEOUT: 'GATEWAY_TIMEOUT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
