@@ -17,6 +17,10 @@ export interface ServerLimits {
   maxAliases: number;
   /** Largest request body, bytes. */
   maxBodyBytes: number;
+  /** Highest estimated cost (fields the response can hold, list sizes multiplied; src/server/cost.ts). */
+  maxCost: number;
+  /** Largest query response, bytes; a larger one is replaced by an error (mutations are never cut). */
+  maxResponseBytes: number;
 }
 
 export interface ServerConfig {
@@ -33,6 +37,9 @@ export interface ServerConfig {
   limits: ServerLimits;
 }
 
+/** Server settings given in code (tests, the bench): any subset; the rest are the defaults. */
+export type ServerSettings = Partial<Omit<ServerConfig, 'limits'>> & { limits?: Partial<ServerLimits> };
+
 export interface Config {
   server: ServerConfig;
   sources: SourceConfig[];
@@ -45,7 +52,7 @@ export const DEFAULT_SERVER: ServerConfig = {
   introspection: true,
   requestTimeoutMs: 30_000,
   shutdownGraceMs: 10_000,
-  limits: { maxDepth: 12, maxAliases: 30, maxBodyBytes: 1024 * 1024 },
+  limits: { maxDepth: 12, maxAliases: 30, maxBodyBytes: 1024 * 1024, maxCost: 20_000, maxResponseBytes: 8 * 1024 * 1024 },
 };
 
 export class ConfigError extends Error {
@@ -79,6 +86,7 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
 
 export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
+  fromEnvironment.clear();
   const expanded = expandEnv(raw, '', env, problems);
   const top = asObject(expanded, '(top level)', problems);
   if (!top) throw new ConfigError(origin, problems);
@@ -133,10 +141,12 @@ function parseServer(s: Record<string, unknown>, server: ServerConfig, problems:
   if (s.limits !== undefined) {
     const l = asObject(s.limits, 'server.limits', problems);
     if (l) {
-      unknownKeys(l, ['maxDepth', 'maxAliases', 'maxBodyBytes'], 'server.limits', problems);
+      unknownKeys(l, ['maxDepth', 'maxAliases', 'maxBodyBytes', 'maxCost', 'maxResponseBytes'], 'server.limits', problems);
       server.limits.maxDepth = integer(l.maxDepth, 'server.limits.maxDepth', 1, 100, problems) ?? server.limits.maxDepth;
       server.limits.maxAliases = integer(l.maxAliases, 'server.limits.maxAliases', 0, 1000, problems) ?? server.limits.maxAliases;
       server.limits.maxBodyBytes = integer(l.maxBodyBytes, 'server.limits.maxBodyBytes', 1024, 64 * 1024 * 1024, problems) ?? server.limits.maxBodyBytes;
+      server.limits.maxCost = integer(l.maxCost, 'server.limits.maxCost', 1, 10_000_000, problems) ?? server.limits.maxCost;
+      server.limits.maxResponseBytes = integer(l.maxResponseBytes, 'server.limits.maxResponseBytes', 1024, 1024 * 1024 * 1024, problems) ?? server.limits.maxResponseBytes;
     }
   }
 }
@@ -173,8 +183,19 @@ function parsePolicy(o: Record<string, unknown>, kind: string, baseUrl: string |
   return Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined));
 }
 
+/**
+ * Config paths whose string came from `${VAR}`: the environment only has strings, so a number
+ * there may be written `"${PORT}"`. A number written in quotes by hand is a mistake worth naming.
+ * Filled by expandEnv at the start of each (synchronous) parseConfig.
+ */
+const fromEnvironment = new Set<string>();
+
 function integer(value: unknown, at: string, min: number, max: number, problems: string[]): number | undefined {
   if (value === undefined) return undefined;
+  if (typeof value === 'string' && !fromEnvironment.has(at)) {
+    problems.push(`${at}: must be a number, not the string ${JSON.stringify(value)}${/^\d+$/.test(value) ? ` (write ${value} without quotes)` : ''}`);
+    return undefined;
+  }
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max) return n;
   problems.push(`${at}: must be an integer from ${min} to ${max}`);
@@ -242,6 +263,7 @@ export function checkBaseUrl(value: unknown, at: string, problems: string[]): st
 
 function expandEnv(value: unknown, at: string, env: NodeJS.ProcessEnv, problems: string[]): unknown {
   if (typeof value === 'string') {
+    if (value.includes('${')) fromEnvironment.add(at);
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (placeholder, name: string) => {
       const v = env[name];
       if (v === undefined || v === '') {

@@ -38,6 +38,12 @@ export interface GraphContext {
   partialFailures: PartialFailure[];
   /** Off only in the benchmark's "naive" contender: every nested field then fetches on its own. */
   batching: boolean;
+  /**
+   * Filled once Apollo has resolved the operation (plugins.ts), for the HTTP layer, which never
+   * cuts a mutation's answer. An object of its own: Apollo hands resolvers a shallow copy of the
+   * context, and the HTTP layer keeps the original.
+   */
+  operation: { type?: 'query' | 'mutation' | 'subscription' };
 }
 
 export interface ContextOptions {
@@ -58,6 +64,7 @@ export function createContext(options: ContextOptions): GraphContext {
     scope,
     partialFailures: [],
     batching,
+    operation: {},
     loaders: {
       project: new RefLoader(catalog, (s, keys) => s.getProjects(scope, keys), batching),
       run: new RefLoader(catalog, (s, keys) => s.getRuns(scope, keys), batching),
@@ -70,7 +77,7 @@ export function createContext(options: ContextOptions): GraphContext {
   };
 }
 
-function createScope(requestId: string, parent: Logger, memoize: boolean): RequestScope {
+export function createScope(requestId: string, parent: Logger, memoize = true): RequestScope {
   const memo = new Map<string, Promise<unknown>>();
   const log: Logger = {
     info: (fields, message) => parent.info({ requestId, ...fields }, message),

@@ -24,3 +24,14 @@ export const partialFailuresPlugin: ApolloServerPlugin<GraphContext> = {
     };
   },
 };
+
+/** Records the operation's type on the context for the HTTP layer (app.ts: response size cap). */
+export const operationTypePlugin: ApolloServerPlugin<GraphContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, contextValue }) {
+        contextValue.operation.type = operation?.operation;
+      },
+    };
+  },
+};

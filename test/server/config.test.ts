@@ -59,6 +59,10 @@ describe('config', () => {
     [{ sources: [source({ rateLimit: { burst: 5 } })] }, 'sources[0].rateLimit.requestsPerMinute: required'],
     [{ sources: [source({ breaker: { failures: 0 } })] }, 'sources[0].breaker.failures: must be an integer from 1 to 1000'],
     [{ sources: [source({ retries: 9 })] }, 'sources[0].retries: must be an integer from 0 to 5'],
+    [{ sources: [source()], server: { port: '4100' } }, 'server.port: must be a number, not the string "4100" (write 4100 without quotes)'],
+    [{ sources: [source({ timeoutMs: '2500' })] }, 'sources[0].timeoutMs: must be a number, not the string "2500"'],
+    [{ sources: [source()], server: { limits: { maxCost: 0 } } }, 'server.limits.maxCost: must be an integer from 1 to 10000000'],
+    [{ sources: [source()], server: { limits: { maxResponseBytes: 10 } } }, 'server.limits.maxResponseBytes: must be an integer from 1024'],
   ])('%j is refused: %s', (raw, expected) => {
     expect(problemsOf(raw).join('\n')).toContain(expected);
   });
@@ -75,6 +79,13 @@ describe('config', () => {
       env,
     ).sources[0];
     expect(custom.policy).toEqual({ requestsPerMinute: 60, burst: 3, maxRetries: 1, timeoutMs: 2500, breakerFailures: 3, breakerCooldownMs: 5000 });
+  });
+
+  test('a number may come from the environment, where every value is a string', () => {
+    const config = parseConfig({ server: { port: '${RG_PORT}', limits: { maxCost: '${RG_COST}' } }, sources: [source()] }, 't', { TESTRAIL_API_KEY: 'k', RG_PORT: '4100', RG_COST: '5000' });
+    expect(config.server.port).toBe(4100);
+    expect(config.server.limits.maxCost).toBe(5000);
+    expect(problemsOf({ server: { port: '${RG_PORT}' }, sources: [source()] }, { TESTRAIL_API_KEY: 'k', RG_PORT: 'http' }).join('\n')).toContain('server.port: must be an integer from 0 to 65535');
   });
 
   test('server keys: api keys from the environment, limits, introspection', () => {

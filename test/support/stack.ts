@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { startGateway, type Gateway } from '../../src/server/app';
-import type { ServerConfig } from '../../src/server/config';
+import type { ServerSettings } from '../../src/server/config';
 import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../../src/sources/registry';
 import { TestRailSimulator, TESTRAIL_DEMO_USER, type TestRailSimulatorOptions } from '../../src/simulators/testrail';
@@ -47,7 +47,7 @@ export interface StackOptions {
   sourceConfig?: Record<string, Partial<SourceConfig>>;
   batching?: boolean;
   /** Gateway server settings (API keys, limits, …). */
-  server?: Partial<ServerConfig>;
+  server?: ServerSettings;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
