@@ -107,7 +107,9 @@ export async function runConnection(
   for (const { run } of page.edges) ctx.loaders.run.prime({ sourceId: run.sourceId, key: run.key }, run);
   return {
     edges: page.edges.map(({ run, positions }) => ({ cursor: encodeRunCursor(positions), node: run })),
-    pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.edges.length > 0 ? encodeRunCursor(page.endPositions) : (args.after ?? null) },
+    // An empty page (first: 0) still ends somewhere: where it started. A null endCursor next to
+    // hasNextPage: true would send a client that follows it back to the start, forever.
+    pageInfo: { hasNextPage: page.hasNextPage, endCursor: encodeRunCursor(page.endPositions) },
   };
 }
 
@@ -175,5 +177,5 @@ export async function offsetConnection<T extends { sourceId: string; key: Key }>
   recordFailures(ctx, info, result.failures);
   for (const { item } of result.items) loader.prime({ sourceId: item.sourceId, key: item.key }, item);
   const edges = result.items.map(({ item, offset: at }) => ({ cursor: encodeOffsetCursor(kind, at), node: item }));
-  return { edges, pageInfo: { hasNextPage: result.hasNextPage, endCursor: edges.at(-1)?.cursor ?? args.after ?? null } };
+  return { edges, pageInfo: { hasNextPage: result.hasNextPage, endCursor: edges.at(-1)?.cursor ?? encodeOffsetCursor(kind, offset) } };
 }

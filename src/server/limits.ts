@@ -68,3 +68,20 @@ export function aliasLimit(maxAliases: number) {
     };
   };
 }
+
+/**
+ * rungraph's schema has no subscription type. graphql-js would let `subscription { … }` through
+ * validation and fail in execution with a bare error that Apollo reports as a server fault; the
+ * client's mistake is refused here instead, as a validation error that says what to send.
+ */
+export function noSubscriptions(context: ValidationContext): ASTVisitor {
+  return {
+    OperationDefinition(node) {
+      if (node.operation === 'subscription' && !context.getSchema().getSubscriptionType()) {
+        context.reportError(
+          new GraphQLError('This API has no subscriptions: send a query or a mutation (the schema lists them under Query and Mutation).', { nodes: [node] }),
+        );
+      }
+    },
+  };
+}

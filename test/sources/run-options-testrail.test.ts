@@ -80,7 +80,10 @@ test('cases page completely with any first, one get_cases per page; first 0–10
     expect(sim().server.count('GET get_cases')).toBe(pages);
   }
   const none = await stack.gql(query, { id: projectId(DEMO_IDS.projects.webshop), first: 0 });
-  expect(casesOf(none)).toEqual({ nodes: [], pageInfo: { hasNextPage: true, endCursor: null } });
+  // An empty page ends where it started: its endCursor continues from the first case.
+  expect(casesOf(none)).toEqual({ nodes: [], pageInfo: { hasNextPage: true, endCursor: expect.any(String) } });
+  const fromThere = await stack.gql(query, { id: projectId(DEMO_IDS.projects.webshop), first: 2, after: casesOf(none).pageInfo.endCursor });
+  expect(casesOf(fromThere).nodes).toEqual(casesOf(await stack.gql(query, { id: projectId(DEMO_IDS.projects.webshop), first: 2 })).nodes);
 
   for (const [first, after] of [[101, null], [-1, null], [5, 'not-a-cursor'], [5, encodeCursorOfAnotherList()]] as const) {
     const res = await stack.gql(query, { id: projectId(DEMO_IDS.projects.webshop), first, after });

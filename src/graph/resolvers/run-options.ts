@@ -35,7 +35,8 @@ async function optionConnection<L extends RunOptionList, N>(
   return {
     edges,
     nodes: edges.map((e) => e.node),
-    pageInfo: { hasNextPage: page.hasMore, endCursor: edges.at(-1)?.cursor ?? args.after ?? null },
+    // Like every list here, an empty page's endCursor is where it started (graph/lists.ts).
+    pageInfo: { hasNextPage: page.hasMore, endCursor: edges.at(-1)?.cursor ?? encodeOffsetCursor(list, offset) },
   };
 }
 
