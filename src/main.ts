@@ -3,10 +3,12 @@
  * those sources; without one it starts the demo: vendor simulators with demo data, and the
  * gateway in front of them. PORT overrides the configured port.
  */
+import './env';
 import { ConfigError, loadConfigFile, type Config } from './server/config';
 import { startDemo, type Demo } from './server/demo';
 import { startGateway } from './server/app';
 import { createLogger } from './server/log';
+import { checkSources } from './server/startup';
 import { SOURCE_KINDS } from './sources/registry';
 
 const USAGE = `usage: npm start [-- --config FILE]
@@ -83,6 +85,8 @@ async function main(): Promise<void> {
   } else if (config.server.apiKeys.length === 0) {
     console.log('rungraph: warning: server.apiKeys is not set, so anyone who can reach this port can use the gateway');
   }
+
+  void checkSources(sources, log);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -9,27 +9,28 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
 import { buildSchema } from '../graph';
 import { Catalog } from '../model/catalog';
 import type { Logger, Source } from '../model/source';
 import { withCallContext } from '../http/context';
 import { apiKeyCheck } from './auth';
-import { DEFAULT_SERVER, type ServerConfig } from './config';
+import { DEFAULT_SERVER, type ServerConfig, type ServerSettings } from './config';
 import { createContext, type GraphContext } from './context';
 import { formatError } from './errors';
 import { createExplorer } from './explorer/serve';
-import { aliasLimit, depthLimit } from './limits';
-import { partialFailuresPlugin } from './plugins';
+import { costLimitPlugin } from './cost';
+import { aliasLimit, depthLimit, noSubscriptions } from './limits';
+import { operationTypePlugin, partialFailuresPlugin } from './plugins';
 
 export interface GatewayOptions {
   sources: Source[];
   log: Logger;
   /** Server settings; host and port here win over `server`'s. */
-  server?: Partial<ServerConfig>;
+  server?: ServerSettings;
   host?: string;
   port?: number;
   /** Off only for the benchmark's naive contender. */
@@ -57,12 +58,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     schema: buildSchema(),
     // Inline traces (ftv1) are for a federation gateway that asks for them; naming the plugin
     // keeps Apollo from announcing it on stdout.
-    plugins: [partialFailuresPlugin, ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTrace()],
+    plugins: [
+      operationTypePlugin,
+      costLimitPlugin(settings.limits.maxCost, { listSize: options.sources.length }),
+      partialFailuresPlugin,
+      ApolloServerPluginLandingPageDisabled(),
+      // The schema has no cache hints; the default cache-control plugin would still visit every field.
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginInlineTrace(),
+    ],
     formatError: formatError(log),
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     introspection: settings.introspection,
-    validationRules: [depthLimit(settings.limits.maxDepth), aliasLimit(settings.limits.maxAliases)],
+    validationRules: [noSubscriptions, depthLimit(settings.limits.maxDepth), aliasLimit(settings.limits.maxAliases)],
+    // Apollo's own SIGTERM handler stops the server and then sends the signal again, which kills
+    // the process mid-drain; the gateway's stop() below (and main.ts) owns shutdown.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 
@@ -90,8 +102,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           errors: [{ message: `The request body is over the limit (server.limits.maxBodyBytes = ${maxBodyBytes} bytes).`, extensions: { code: 'BAD_REQUEST' } }],
         });
       }
-      body = parseBody(read.text, req.headers['content-type']);
+      const parsed = parseBody(read.text, req.headers['content-type']);
+      if ('invalid' in parsed) {
+        return sendJson(res, 400, {
+          errors: [{ message: `The request body is not valid JSON (${parsed.invalid}). Send {"query": "…", "variables": {…}} with content-type: application/json.`, extensions: { code: 'BAD_REQUEST' } }],
+        });
+      }
+      body = parsed.body;
     }
+    const persisted = persistedQueryMismatch(body, url.searchParams);
+    if (persisted) return sendJson(res, 400, { errors: [{ message: persisted, extensions: { code: 'PERSISTED_QUERY_HASH_MISMATCH' } }] });
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -99,16 +119,29 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const httpGraphQLRequest: HTTPGraphQLRequest = { method: req.method, headers, search: url.search, body };
     const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,100}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
     const deadline = Date.now() + settings.requestTimeoutMs;
+    const context = createContext({ catalog, log, requestId, batching: options.batching });
     const response = await withCallContext({ requestId, deadline }, () =>
-      apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest,
-        context: async () => createContext({ catalog, log, requestId, batching: options.batching }),
-      }),
+      apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context }),
     );
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.setHeader('x-request-id', requestId);
+    // While draining, each answer closes its connection, so keep-alive clients reconnect elsewhere.
+    if (stopping) res.shouldKeepAlive = false;
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
+      const size = Buffer.byteLength(response.body.string);
+      // A mutation's answer is never replaced: it may report a write that happened.
+      if (size > settings.limits.maxResponseBytes && context.operation.type !== 'mutation') {
+        log.warn({ requestId, bytes: size, limit: settings.limits.maxResponseBytes }, 'response over server.limits.maxResponseBytes, not sent');
+        return sendJson(res, 400, {
+          errors: [
+            {
+              message: `The response would be ${size} bytes, over the limit (server.limits.maxResponseBytes = ${settings.limits.maxResponseBytes} bytes). Ask for fewer items or fields.`,
+              extensions: { code: 'BAD_USER_INPUT', limit: 'maxResponseBytes' },
+            },
+          ],
+        });
+      }
       res.end(response.body.string);
     } else {
       for await (const chunk of response.body.asyncIterator) res.write(chunk);
@@ -117,11 +150,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   let inFlight = 0;
+  let stopping = false;
   let drained: (() => void) | undefined;
   const server = createServer((req, res) => {
     inFlight += 1;
     res.once('close', () => {
       inFlight -= 1;
+      // A keep-alive connection that just went idle would otherwise hold the drain open.
+      if (stopping) server.closeIdleConnections();
       if (inFlight === 0) drained?.();
     });
     handler(req, res).catch((error: unknown) => {
@@ -146,6 +182,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server,
     async stop(graceMs = settings.shutdownGraceMs) {
       // Stop accepting; let what is running finish (up to the grace period); then cut the rest.
+      stopping = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (inFlight > 0) {
@@ -179,16 +216,46 @@ async function readBody(req: IncomingMessage, limit: number): Promise<{ text: st
   return { text: Buffer.concat(chunks).toString('utf8'), tooLarge: false };
 }
 
-/** Apollo wants a parsed JSON body; anything else is passed as text and Apollo answers 400. */
-function parseBody(text: string, contentType: string | undefined): unknown {
-  if (contentType && /application\/json/i.test(contentType)) {
+/**
+ * Apollo wants a parsed JSON body. A JSON body that does not parse is answered here, with the
+ * parser's own words (they name the position); other content types go to Apollo as text, and
+ * Apollo answers 400 naming the content types it takes.
+ */
+function parseBody(text: string, contentType: string | undefined): { body: unknown } | { invalid: string } {
+  if (contentType && /application\/(graphql-response\+)?json/i.test(contentType)) {
     try {
-      return JSON.parse(text);
-    } catch {
-      return text;
+      return { body: JSON.parse(text) };
+    } catch (error) {
+      return { invalid: text.trim() === '' ? 'the body is empty' : (error as Error).message };
     }
   }
-  return text;
+  return { body: text };
+}
+
+/**
+ * Automatic persisted queries: a client that sends the query text with a hash that is not its
+ * SHA-256 has a bug in its hashing; Apollo reports that as an error without a code. Checked here
+ * so the client learns what to change. (A hash without the query text is Apollo's
+ * PERSISTED_QUERY_NOT_FOUND, which APQ clients expect.)
+ */
+function persistedQueryMismatch(body: unknown, search: URLSearchParams): string | undefined {
+  let query: unknown;
+  let extensions: unknown;
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    ({ query, extensions } = body as { query?: unknown; extensions?: unknown });
+  } else if (search.has('extensions')) {
+    query = search.get('query') ?? undefined;
+    try {
+      extensions = JSON.parse(search.get('extensions')!);
+    } catch {
+      return undefined;
+    }
+  }
+  const hash = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery?.sha256Hash;
+  if (typeof query !== 'string' || typeof hash !== 'string') return undefined;
+  const actual = createHash('sha256').update(query).digest('hex');
+  if (actual === hash.toLowerCase()) return undefined;
+  return `extensions.persistedQuery.sha256Hash (${hash.slice(0, 64)}) is not the SHA-256 of the query text (${actual}): hash the exact query string as sent (UTF-8, hex), or leave out extensions.persistedQuery.`;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
