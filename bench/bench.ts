@@ -23,6 +23,8 @@
  *   npm run bench -- [--latency 20] [--first 50] [--queries 40] [--warmup 5]
  *                    [--concurrency 8] [--requests 160] [--seconds 30]
  */
+// First, as in main.ts: graphql-js reads NODE_ENV once; the bench measures the gateway as shipped.
+import '../src/env';
 import { isDeepStrictEqual } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { DirectDashboard } from './direct';

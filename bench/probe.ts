@@ -20,10 +20,15 @@
  *   --interval  ms between the starts of two /healthz polls (one in flight at a time)
  *   --timeout   s to wait for one GraphQL answer before calling it unanswered
  */
+// First, as in main.ts: graphql-js reads NODE_ENV once, and the probe measures the gateway as shipped.
+import '../src/env';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { buildSchema } from '../src/graph';
 import { startGateway, type Gateway } from '../src/server/app';
+import { operationCost } from '../src/server/cost';
 import { DEFAULT_SERVER } from '../src/server/config';
 import { startDemo, type Demo } from '../src/server/demo';
 import { silentLogger } from '../src/server/log';
@@ -33,10 +38,13 @@ import { mirrorSchema, numberFlag, percentile, round, sleep, table, writeArtifac
 /**
  * The heaviest query the gateway should still accept, close to its cost limit: (b) measures
  * /healthz while it runs. Change it here when the limit moves; the probe fails loudly if the
- * gateway refuses it (then it is over the limit, and (b) would measure nothing).
+ * gateway refuses it (then it is over the limit, and (b) would measure nothing) or if it costs
+ * less than HEAVY_SHARE of the limit (then (b) would measure something lighter than allowed).
+ * Cost: 1 + 100 × (1 + 4 scalars + counts 4 + project (1 + name + runs (1 + 30 × 5))) = 16,201.
  */
 export const HEAVY_ACCEPTED_QUERY =
-  '{ runs(first: 100) { nodes { id name status createdAt counts { total passed failed } project { name runs(first: 20) { nodes { id name } } } } } }';
+  '{ runs(first: 100) { nodes { id name status createdAt counts { total passed failed } project { name runs(first: 30) { nodes { id name status createdAt } } } } } }';
+const HEAVY_SHARE = 0.75;
 
 /** Issue #12, item 1: four levels deep, no aliases, under the depth limit — and a million fields. */
 export const NESTED_QUERY =
@@ -87,8 +95,8 @@ async function main(): Promise<number> {
     gateway = await startGateway({ sources: sources.map((s) => SOURCE_KINDS[s.kind]!.create(s, silentLogger)), log: silentLogger, host: '127.0.0.1', port: 0 });
     const graphqlUrl = gateway.graphqlUrl;
     const healthzUrl = `${gateway.origin}/healthz`;
-    const limits = DEFAULT_SERVER.limits as unknown as Record<string, unknown>;
-    const maxCost = typeof limits.maxCost === 'number' ? limits.maxCost : null;
+    const maxCost = DEFAULT_SERVER.limits.maxCost;
+    const heavyCost = costOf(HEAVY_ACCEPTED_QUERY, sources.length);
     console.log(
       `rungraph responsiveness probe: demo stack, ${latency} ms per vendor call, gateway alone on its thread; ` +
         `limits ${JSON.stringify(DEFAULT_SERVER.limits)}`,
@@ -142,9 +150,11 @@ async function main(): Promise<number> {
       firstError && !named.pass ? `the message does not name ${named.why}` : null,
     ].filter(Boolean);
     const hz = stats(heavyPolls);
-    const bPass = !refusedHeavy && heavyPolls.latencies.length > 0 && heavyPolls.failures === 0 && hz.max <= HEALTHZ_WITHIN_MS;
+    const heavyEnough = heavyCost >= HEAVY_SHARE * maxCost;
+    const bPass = heavyEnough && !refusedHeavy && heavyPolls.latencies.length > 0 && heavyPolls.failures === 0 && hz.max <= HEALTHZ_WITHIN_MS;
     const bWhy = [
       refusedHeavy ? `the heavy query was not accepted (${describe(refusedHeavy)}): make HEAVY_ACCEPTED_QUERY lighter` : null,
+      heavyEnough ? null : `the heavy query costs ${heavyCost}, under ${HEAVY_SHARE} × maxCost ${maxCost}: make HEAVY_ACCEPTED_QUERY heavier`,
       heavyPolls.failures > 0 ? `${heavyPolls.failures} /healthz polls failed` : null,
       hz.max > HEALTHZ_WITHIN_MS ? `max ${fmtMs(hz.max)}` : null,
     ].filter(Boolean);
@@ -178,6 +188,7 @@ async function main(): Promise<number> {
     console.log(`      process RSS ${fmtBytes(nested.rssBefore)} → ${fmtBytes(nested.rssAfter)}`);
     if (!aPass) console.log(`      FAIL: ${aWhy.join('; ')}`);
     console.log(`  (b) ${HEAVY_ACCEPTED_QUERY}`);
+    console.log(`      estimated cost ${heavyCost} of maxCost ${maxCost} (${round((100 * heavyCost) / maxCost, 0)}%)`);
     console.log(
       `      ${runs} runs after a warm-up: ${heavyRuns.map((a) => fmtMs(a.ms)).join(', ')}; each HTTP ${[...new Set(heavyRuns.map((a) => a.status))].join('/')}, ` +
         `${fmtBytes(heavyRuns[0]?.bytes ?? 0)}, ${summarizeErrors(heavyRuns.flatMap((a) => a.errors))}`,
@@ -232,6 +243,13 @@ function spawn(role: Role) {
       });
     },
   };
+}
+
+/** The gateway's own estimate (src/server/cost.ts) of a query's cost. */
+function costOf(query: string, sourceCount: number): number {
+  const doc = parse(query);
+  const operation = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+  return operationCost(buildSchema(), operation, new Map(), {}, { listSize: sourceCount });
 }
 
 function accepted(a: Answer): boolean {

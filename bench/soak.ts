@@ -15,6 +15,8 @@
  *
  * Run with `node --expose-gc` (the npm script does) for heapUsed after a forced GC.
  */
+// First, as in main.ts: graphql-js reads NODE_ENV once; the soak runs the gateway as shipped.
+import '../src/env';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_POLICY } from '../src/http/traffic';
 import { dashboardQuery, GraphQLClient, numberFlag, percentile, round, sleep, startRungraph, startStack, stringFlag, table, writeArtifact, type GraphQLAnswer } from './stack';
