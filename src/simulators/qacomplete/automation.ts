@@ -5,10 +5,9 @@
  * snake_case both ways and writes UTC dates with `Z` (overview page, "Date and time").
  */
 import type { SimResponse } from '../harness';
-import { field, HttpError, intField, listResponse, ok, pathInt, readBody, stringField, boolField, type Body } from './http';
+import { field, HttpError, intField, listResponse, ok, pathInt, readBody, stringField, boolField, type Body, type Handler, type HostContext, type UserContext } from './http';
 import { deptJson, hostJson, utcDate } from './json';
 import type { QACompleteRouteKey } from './routes';
-import type { Handler, HostContext, UserContext } from './server';
 import { FINAL_RUN_STATUSES, type QACompleteStore } from './store';
 import type { QACHost, QACRun } from './types';
 

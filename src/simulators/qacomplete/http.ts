@@ -6,6 +6,7 @@ import type { SimRequest, SimResponse } from '../harness';
 import { FULL_ACL } from './json';
 import { compileFilter, FilterError } from './filter';
 import type { QACompleteStore } from './store';
+import type { QACHost, QACUser } from './types';
 
 /** Thrown by handlers; the dispatcher turns it into the vendor's error body. */
 export class HttpError extends Error {
@@ -154,3 +155,10 @@ export interface HandlerContext<Who> {
   query: Query;
   who: Who;
 }
+
+/** A main-API or user-scoped automation call: Basic `email:password`. */
+export type UserContext = HandlerContext<QACUser>;
+/** A host-scoped automation call: Basic `hostId:securityToken`. */
+export type HostContext = HandlerContext<QACHost>;
+/** One route's answer; the dispatcher (server.ts) picks it by route key for both APIs. */
+export type Handler<C> = (ctx: C) => SimResponse;

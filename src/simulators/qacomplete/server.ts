@@ -11,16 +11,12 @@ import { basicCredentials, SimulatorServer, type SimRequest, type SimResponse } 
 import { hostHandlers, userAutomationHandlers } from './automation';
 import {
   ACCESS_DENIED, boolField, errorResponse, field, HttpError, intField, listResponse, NOT_FOUND, ok, parseTarget, pathInt,
-  readBody, stringField, type HandlerContext,
+  readBody, stringField, type Handler, type UserContext,
 } from './http';
 import { configurationJson, itemJson, projectJson, releaseJson, runJson, testJson, testSetJson } from './json';
 import { matchRoute, routeOf, type QACompleteRouteKey } from './routes';
 import type { QACompleteStore } from './store';
 import type { ItemChange, QACHost, QACProject, QACRun, QACRunItem, QACUser } from './types';
-
-export type UserContext = HandlerContext<QACUser>;
-export type HostContext = HandlerContext<QACHost>;
-export type Handler<C> = (ctx: C) => SimResponse;
 
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Basic realm="QAComplete"' };
 
