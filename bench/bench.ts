@@ -63,7 +63,7 @@ async function main(): Promise<number> {
   const naiveGateway = await startRungraph(stack.demo, false);
   const rungraphClient = new GraphQLClient(rungraphGateway.graphqlUrl);
   const naiveClient = new GraphQLClient(naiveGateway.graphqlUrl);
-  const direct = new DirectDashboard(stack.demo.config.sources);
+  const direct = new DirectDashboard(stack.demo.sources);
   const viaGateway = (client: GraphQLClient) => async (n: number) => {
     const answer = await client.post(query, { first: n });
     if (answer.status !== 200 || answer.body.errors?.length) {

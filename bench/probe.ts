@@ -30,7 +30,7 @@ import { buildSchema } from '../src/graph';
 import { startGateway, type Gateway } from '../src/server/app';
 import { operationCost } from '../src/server/cost';
 import { DEFAULT_SERVER } from '../src/server/config';
-import { startDemo, type Demo } from '../src/server/demo';
+import { startDemo, type Demo } from '../src/simulators/demo';
 import { silentLogger } from '../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../src/sources/registry';
 import { mirrorSchema, numberFlag, percentile, round, sleep, table, writeArtifact } from './stack';
@@ -323,7 +323,7 @@ async function simulatorsRole(): Promise<Handlers> {
     async start(args) {
       demo = await startDemo();
       for (const s of demo.simulators) s.server.latencyMs = Number(args.latency);
-      return demo.config.sources;
+      return demo.sources;
     },
     async stop() {
       await demo?.stop();

@@ -10,7 +10,7 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Agent, request } from 'undici';
-import { startDemo, type Demo } from '../src/server/demo';
+import { startDemo, type Demo } from '../src/simulators/demo';
 import { startGateway, type Gateway } from '../src/server/app';
 import { silentLogger } from '../src/server/log';
 import type { Logger } from '../src/model/source';
@@ -62,7 +62,7 @@ export async function startStack(latencyMs: number): Promise<Stack> {
 
 /** A rungraph gateway over the demo's sources, on a free loopback port. */
 export async function startRungraph(demo: Demo, batching: boolean, log: Logger = silentLogger, policy?: Partial<TrafficPolicy>): Promise<Gateway> {
-  const sources = demo.config.sources.map((s) => SOURCE_KINDS[s.kind]!.create(policy ? { ...s, policy: { ...s.policy, ...policy } } : s, log));
+  const sources = demo.sources.map((s) => SOURCE_KINDS[s.kind]!.create(policy ? { ...s, policy: { ...s.policy, ...policy } } : s, log));
   return startGateway({ sources, log, host: '127.0.0.1', port: 0, batching });
 }
 

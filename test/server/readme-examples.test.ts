@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, OperationTypeNode, Kind } from 'graphql';
 import { startGateway, type Gateway } from '../../src/server/app';
-import { startDemo, type Demo } from '../../src/server/demo';
+import { startDemo, type Demo } from '../../src/simulators/demo';
 import { silentLogger } from '../../src/server/log';
 import { SOURCE_KINDS } from '../../src/sources/registry';
 
@@ -52,7 +52,7 @@ let demo: Demo;
 let gateway: Gateway;
 beforeAll(async () => {
   demo = await startDemo();
-  const sources = demo.config.sources.map((s) => SOURCE_KINDS[s.kind]!.create(s, silentLogger));
+  const sources = demo.sources.map((s) => SOURCE_KINDS[s.kind]!.create(s, silentLogger));
   gateway = await startGateway({ sources, log: silentLogger, port: 0 });
 });
 afterAll(async () => {
