@@ -1,12 +1,12 @@
 /**
  * Connection shapes and cursors. A run cursor records each source's position in the walk
- * (model/catalog.ts); a project or host cursor records an offset into the concatenated list.
+ * (model/reads.ts); a project or host cursor records an offset into the concatenated list.
  * Both are base64url JSON with a version tag, opaque to clients; one that does not decode is
  * BAD_USER_INPUT (decisions.md, "Paging").
  */
 import { badInput } from '../model/errors';
 import type { RunPosition } from '../model/runs';
-import type { RunPositions } from '../model/catalog';
+import type { RunPositions } from '../model/reads';
 import type { Host, Key, Project, Run, RunOptionList, SourceKind, TestRailSuiteOption } from '../model/types';
 
 export interface RunEdgeModel {

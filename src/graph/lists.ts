@@ -1,16 +1,16 @@
 /**
- * Lists for the graph. Runs: turns a GraphQL RunFilter (global IDs, DateTimes) into per-source
- * model filters, asks the catalog for a page and shapes the connection; shared by Query.runs,
- * Project.runs and Host.runs, which differ only in what they pin the filter to. Projects and
- * hosts: offset-paged lists across sources. Both report failed sources beside the data.
+ * Lists for the graph, in three steps: decode the GraphQL arguments once into a typed query
+ * (`runListQuery`, `offsetListQuery`: global IDs, DateTimes and cursors checked and turned into
+ * model terms), ask the read service for the page, shape the connection. Runs are shared by
+ * Query.runs, Project.runs and Host.runs, which differ only in what they pin the filter to;
+ * projects and hosts are offset-paged across sources. Both report failed sources beside the data.
  */
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { badInput, type GatewayError } from '../model/errors';
 import { sameKey, type RunFilter } from '../model/runs';
 import type { Key, Run } from '../model/types';
-import type { ListPage } from '../model/catalog';
-import type { Source } from '../model/source';
-import type { GraphContext, RefLoader } from '../server/context';
+import type { ListPage, OffsetListQuery, RunListQuery } from '../model/reads';
+import type { GraphContext, RefLoader } from './context';
 import type { RunFilter as RunFilterInput } from './__generated__/resolvers';
 import { checkFirst, decodeOffsetCursor, decodeRunCursor, encodeOffsetCursor, encodeRunCursor, type RunConnectionModel } from './connections';
 import { decodeId } from './ids';
@@ -28,9 +28,14 @@ export interface RunListPin {
   hostKey?: Key;
 }
 
-export function runFilters(ctx: GraphContext, input: RunFilterInput | null | undefined, pin?: RunListPin): Map<string, RunFilter> {
+/** The GraphQL arguments of a run list as the read service takes them; every bad input is BAD_USER_INPUT here. */
+export function runListQuery(ctx: GraphContext, args: RunListArgs, pin?: RunListPin): RunListQuery {
+  return { first: checkFirst(args.first), after: decodeRunCursor(args.after), filters: runFilters(ctx, args.filter, pin) };
+}
+
+function runFilters(ctx: GraphContext, input: RunFilterInput | null | undefined, pin?: RunListPin): Map<string, RunFilter> {
   const f = input ?? {};
-  let sources = ctx.catalog.selectSources(f.sourceIds);
+  let sources = ctx.sources.select(f.sourceIds);
   if (pin) sources = sources.filter((s) => s.info.id === pin.sourceId);
 
   const projectKeys = groupIds(f.projectIds, 'Project', 'projectIds');
@@ -96,12 +101,10 @@ export async function runConnection(
   args: RunListArgs,
   pin?: RunListPin,
 ): Promise<RunConnectionModel> {
-  const first = checkFirst(args.first);
-  const after = decodeRunCursor(args.after);
-  const filters = runFilters(ctx, args.filter, pin);
+  const query = runListQuery(ctx, args, pin);
   const wanted = ctx.batching ? lookupsSelected(info) : { project: false, host: false };
-  const startLookups = wanted.project || wanted.host ? (runs: readonly Run[]) => startRunLookups(ctx, runs, wanted) : undefined;
-  const page = await ctx.catalog.pageRuns(ctx.scope, filters, first, after, startLookups);
+  if (wanted.project || wanted.host) query.onSlice = (runs) => startRunLookups(ctx, runs, wanted);
+  const page = await ctx.reads.pageRuns(ctx.scope, query);
   if (pin && page.failures.length > 0) throw page.failures[0];
   recordFailures(ctx, info, page.failures);
   for (const { run } of page.edges) ctx.loaders.run.prime({ sourceId: run.sourceId, key: run.key }, run);
@@ -162,18 +165,26 @@ export interface OffsetListArgs {
   after?: string | null;
 }
 
+export function offsetListQuery(ctx: GraphContext, kind: 'projects' | 'hosts', args: OffsetListArgs): OffsetListQuery {
+  return {
+    sourceIds: ctx.sources.select(args.sourceIds).map((s) => s.info.id),
+    first: checkFirst(args.first),
+    offset: decodeOffsetCursor(kind, args.after),
+  };
+}
+
 /** Query.projects and Query.hosts: one offset-paged list over the selected sources. */
 export async function offsetConnection<T extends { sourceId: string; key: Key }>(
   ctx: GraphContext,
   info: GraphQLResolveInfo,
   kind: 'projects' | 'hosts',
   args: OffsetListArgs,
-  page: (sources: Source[], first: number, offset: number) => Promise<ListPage<T>>,
+  page: (query: OffsetListQuery) => Promise<ListPage<T>>,
   loader: RefLoader<T>,
 ) {
-  const first = checkFirst(args.first);
-  const offset = decodeOffsetCursor(kind, args.after);
-  const result = await page(ctx.catalog.selectSources(args.sourceIds), first, offset);
+  const query = offsetListQuery(ctx, kind, args);
+  const { offset } = query;
+  const result = await page(query);
   recordFailures(ctx, info, result.failures);
   for (const { item } of result.items) loader.prime({ sourceId: item.sourceId, key: item.key }, item);
   const edges = result.items.map(({ item, offset: at }) => ({ cursor: encodeOffsetCursor(kind, at), node: item }));

@@ -1,30 +1,21 @@
 /**
- * The gateway process: Apollo Server 5 behind a plain node:http handler (no framework), which
- * also serves /healthz. GraphQL lives at /graphql (POST, and GET for queries with Apollo's CSRF
- * prevention on: GET clients send `apollo-require-preflight: true`).
- *
- * Around Apollo, this file owns what is about HTTP: the body size limit, API-key authentication,
- * the request id and deadline every upstream call sees, and a graceful stop that lets in-flight
- * requests (mutations above all) finish.
+ * The composition root: builds the parts of a gateway from its sources and settings — the source
+ * set, the change stream, the read and write services, Apollo, the HTTP listener — and owns their
+ * lifecycle (lifecycle.ts): everything long-running starts here and stops here, in reverse. New
+ * parts (the run index and its sync jobs, metrics) are added here and nowhere else.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createHash, randomUUID } from 'node:crypto';
-import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
-import { buildSchema } from '../graph';
-import { Catalog } from '../model/catalog';
+import type { Server } from 'node:http';
+import { createContext } from '../graph/context';
+import { ChangeStream } from '../model/changes';
+import { LiveReads } from '../model/live';
+import type { ReadService } from '../model/reads';
 import type { Logger, Source } from '../model/source';
-import { withCallContext } from '../http/context';
-import { apiKeyCheck } from './auth';
+import { SourceSet } from '../model/sources';
+import { RunWrites } from '../model/writes';
+import { createApollo } from './apollo';
 import { DEFAULT_SERVER, type ServerConfig, type ServerSettings } from './config';
-import { createContext, type GraphContext } from './context';
-import { formatError } from './errors';
-import { createExplorer } from './explorer/serve';
-import { costLimitPlugin } from './cost';
-import { aliasLimit, depthLimit, noSubscriptions } from './limits';
-import { operationTypePlugin, partialFailuresPlugin } from './plugins';
+import { createHandler, HttpListener } from './http';
+import { Lifecycle } from './lifecycle';
 
 export interface GatewayOptions {
   sources: Source[];
@@ -41,225 +32,48 @@ export interface Gateway {
   /** e.g. http://127.0.0.1:4000 */
   origin: string;
   graphqlUrl: string;
-  catalog: Catalog;
   server: Server;
-  /** Stops accepting, waits for in-flight requests up to `graceMs`, then closes everything. */
+  sources: SourceSet;
+  reads: ReadService;
+  /** Every write the gateway makes, as the vendor answered it. */
+  changes: ChangeStream;
+  /** Stops accepting, waits for in-flight requests up to `graceMs`, then stops every part. */
   stop(graceMs?: number): Promise<void>;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { log } = options;
   const settings: ServerConfig = { ...DEFAULT_SERVER, ...options.server, limits: { ...DEFAULT_SERVER.limits, ...options.server?.limits } };
-  const maxBodyBytes = settings.limits.maxBodyBytes;
-  const authorized = apiKeyCheck(settings.apiKeys);
-  const explorer = createExplorer();
-  const catalog = new Catalog(options.sources);
-  const apollo = new ApolloServer<GraphContext>({
-    schema: buildSchema(),
-    // Inline traces (ftv1) are for a federation gateway that asks for them; naming the plugin
-    // keeps Apollo from announcing it on stdout.
-    plugins: [
-      operationTypePlugin,
-      costLimitPlugin(settings.limits.maxCost, { listSize: options.sources.length }),
-      partialFailuresPlugin,
-      ApolloServerPluginLandingPageDisabled(),
-      // The schema has no cache hints; the default cache-control plugin would still visit every field.
-      ApolloServerPluginCacheControlDisabled(),
-      ApolloServerPluginInlineTrace(),
-    ],
-    formatError: formatError(log),
-    includeStacktraceInErrorResponses: false,
-    csrfPrevention: true,
-    introspection: settings.introspection,
-    validationRules: [noSubscriptions, depthLimit(settings.limits.maxDepth), aliasLimit(settings.limits.maxAliases)],
-    // Apollo's own SIGTERM handler stops the server and then sends the signal again, which kills
-    // the process mid-drain; the gateway's stop() below (and main.ts) owns shutdown.
-    stopOnTerminationSignals: false,
-  });
-  await apollo.start();
+  const sources = new SourceSet(options.sources);
+  const changes = new ChangeStream(log);
+  const reads = new LiveReads(sources);
+  const writes = new RunWrites(sources, changes);
+  const apollo = createApollo(settings, log, sources.all.length);
 
-  const handler = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    // Browsers asking for /graphql get the offline GraphiQL page; its static assets live under /explorer/.
-    if (await explorer.handle(req, res, url)) return;
-    if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `Nothing at ${url.pathname}; GraphQL is at /graphql.` });
-    if (req.method !== 'GET' && req.method !== 'POST') {
-      res.setHeader('allow', 'GET, POST');
-      return sendJson(res, 405, { error: 'GraphQL takes GET (queries) and POST.' });
-    }
-    if (authorized && !authorized(req.headers)) {
-      res.setHeader('www-authenticate', 'Bearer realm="rungraph"');
-      return sendJson(res, 401, {
-        errors: [{ message: 'This gateway needs an API key: send Authorization: Bearer <key>.', extensions: { code: 'UNAUTHENTICATED' } }],
-      });
-    }
-    let body: unknown;
-    if (req.method === 'POST') {
-      const read = await readBody(req, maxBodyBytes);
-      if (read.tooLarge) {
-        return sendJson(res, 413, {
-          errors: [{ message: `The request body is over the limit (server.limits.maxBodyBytes = ${maxBodyBytes} bytes).`, extensions: { code: 'BAD_REQUEST' } }],
-        });
-      }
-      const parsed = parseBody(read.text, req.headers['content-type']);
-      if ('invalid' in parsed) {
-        return sendJson(res, 400, {
-          errors: [{ message: `The request body is not valid JSON (${parsed.invalid}). Send {"query": "…", "variables": {…}} with content-type: application/json.`, extensions: { code: 'BAD_REQUEST' } }],
-        });
-      }
-      body = parsed.body;
-    }
-    const persisted = persistedQueryMismatch(body, url.searchParams);
-    if (persisted) return sendJson(res, 400, { errors: [{ message: persisted, extensions: { code: 'PERSISTED_QUERY_HASH_MISMATCH' } }] });
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const httpGraphQLRequest: HTTPGraphQLRequest = { method: req.method, headers, search: url.search, body };
-    const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,100}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
-    const deadline = Date.now() + settings.requestTimeoutMs;
-    const context = createContext({ catalog, log, requestId, batching: options.batching });
-    const response = await withCallContext({ requestId, deadline }, () =>
-      apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context }),
-    );
-    for (const [key, value] of response.headers) res.setHeader(key, value);
-    res.setHeader('x-request-id', requestId);
-    // While draining, each answer closes its connection, so keep-alive clients reconnect elsewhere.
-    if (stopping) res.shouldKeepAlive = false;
-    res.statusCode = response.status ?? 200;
-    if (response.body.kind === 'complete') {
-      const size = Buffer.byteLength(response.body.string);
-      // A mutation's answer is never replaced: it may report a write that happened.
-      if (size > settings.limits.maxResponseBytes && context.operation.type !== 'mutation') {
-        log.warn({ requestId, bytes: size, limit: settings.limits.maxResponseBytes }, 'response over server.limits.maxResponseBytes, not sent');
-        return sendJson(res, 400, {
-          errors: [
-            {
-              message: `The response would be ${size} bytes, over the limit (server.limits.maxResponseBytes = ${settings.limits.maxResponseBytes} bytes). Ask for fewer items or fields.`,
-              extensions: { code: 'BAD_USER_INPUT', limit: 'maxResponseBytes' },
-            },
-          ],
-        });
-      }
-      res.end(response.body.string);
-    } else {
-      for await (const chunk of response.body.asyncIterator) res.write(chunk);
-      res.end();
-    }
-  };
+  let listener: HttpListener | undefined;
+  const handler = createHandler({
+    apollo,
+    settings,
+    log,
+    newContext: (requestId) => createContext({ sources, reads, writes, log, requestId, batching: options.batching }),
+    draining: () => listener?.draining ?? false,
+  });
+  listener = new HttpListener(handler, log, options.host ?? settings.host, options.port ?? settings.port);
 
-  let inFlight = 0;
-  let stopping = false;
-  let drained: (() => void) | undefined;
-  const server = createServer((req, res) => {
-    inFlight += 1;
-    res.once('close', () => {
-      inFlight -= 1;
-      // A keep-alive connection that just went idle would otherwise hold the drain open.
-      if (stopping) server.closeIdleConnections();
-      if (inFlight === 0) drained?.();
-    });
-    handler(req, res).catch((error: unknown) => {
-      log.error({ err: { message: (error as Error)?.message } }, 'request handler failed');
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-      else res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? settings.port, options.host ?? settings.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const origin = `http://${host}:${address.port}`;
-  log.info({ origin, sources: catalog.sources.map((s) => s.info.id) }, 'rungraph listening');
+  const lifecycle = new Lifecycle(log)
+    .add({ name: 'sources', stop: () => Promise.all(sources.all.map((s) => s.close())).then(() => undefined) })
+    .add({ name: 'apollo', start: () => apollo.start(), stop: () => apollo.stop() })
+    .add(listener);
+  await lifecycle.start();
+  log.info({ origin: listener.origin, sources: sources.all.map((s) => s.info.id) }, 'rungraph listening');
 
   return {
-    origin,
-    graphqlUrl: `${origin}/graphql`,
-    catalog,
-    server,
-    async stop(graceMs = settings.shutdownGraceMs) {
-      // Stop accepting; let what is running finish (up to the grace period); then cut the rest.
-      stopping = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      if (inFlight > 0) {
-        log.info({ inFlight, graceMs }, 'waiting for in-flight requests');
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          new Promise<void>((resolve) => (drained = resolve)),
-          new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
-        ]);
-        clearTimeout(timer);
-        if (inFlight > 0) log.warn({ inFlight }, 'grace period over; closing the remaining connections');
-      }
-      server.closeAllConnections();
-      await closed;
-      await apollo.stop();
-      await Promise.all(options.sources.map((s) => s.close()));
-    },
+    origin: listener.origin,
+    graphqlUrl: `${listener.origin}/graphql`,
+    server: listener.server,
+    sources,
+    reads,
+    changes,
+    stop: (graceMs = settings.shutdownGraceMs) => lifecycle.stop(graceMs),
   };
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<{ text: string; tooLarge: boolean }> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return { text: '', tooLarge: true };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return { text: '', tooLarge: true };
-    chunks.push(chunk as Buffer);
-  }
-  return { text: Buffer.concat(chunks).toString('utf8'), tooLarge: false };
-}
-
-/**
- * Apollo wants a parsed JSON body. A JSON body that does not parse is answered here, with the
- * parser's own words (they name the position); other content types go to Apollo as text, and
- * Apollo answers 400 naming the content types it takes.
- */
-function parseBody(text: string, contentType: string | undefined): { body: unknown } | { invalid: string } {
-  if (contentType && /application\/(graphql-response\+)?json/i.test(contentType)) {
-    try {
-      return { body: JSON.parse(text) };
-    } catch (error) {
-      return { invalid: text.trim() === '' ? 'the body is empty' : (error as Error).message };
-    }
-  }
-  return { body: text };
-}
-
-/**
- * Automatic persisted queries: a client that sends the query text with a hash that is not its
- * SHA-256 has a bug in its hashing; Apollo reports that as an error without a code. Checked here
- * so the client learns what to change. (A hash without the query text is Apollo's
- * PERSISTED_QUERY_NOT_FOUND, which APQ clients expect.)
- */
-function persistedQueryMismatch(body: unknown, search: URLSearchParams): string | undefined {
-  let query: unknown;
-  let extensions: unknown;
-  if (body && typeof body === 'object' && !Array.isArray(body)) {
-    ({ query, extensions } = body as { query?: unknown; extensions?: unknown });
-  } else if (search.has('extensions')) {
-    query = search.get('query') ?? undefined;
-    try {
-      extensions = JSON.parse(search.get('extensions')!);
-    } catch {
-      return undefined;
-    }
-  }
-  const hash = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery?.sha256Hash;
-  if (typeof query !== 'string' || typeof hash !== 'string') return undefined;
-  const actual = createHash('sha256').update(query).digest('hex');
-  if (actual === hash.toLowerCase()) return undefined;
-  return `extensions.persistedQuery.sha256Hash (${hash.slice(0, 64)}) is not the SHA-256 of the query text (${actual}): hash the exact query string as sent (UTF-8, hex), or leave out extensions.persistedQuery.`;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
-  res.end(payload);
 }

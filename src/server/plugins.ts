@@ -3,7 +3,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import type { GraphContext } from './context';
+import type { GraphContext } from '../graph/context';
 
 /**
  * List fields over several sources answer with what the healthy sources gave; each failed source

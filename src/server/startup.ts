@@ -7,7 +7,7 @@
 import { asGatewayError } from '../model/errors';
 import type { Logger, Source } from '../model/source';
 import { withCallContext } from '../http/context';
-import { createScope } from './context';
+import { createScope } from '../model/scope';
 
 const CHECK_BUDGET_MS = 30_000;
 
@@ -18,7 +18,7 @@ export async function checkSources(sources: readonly Source[], log: Logger): Pro
       const requestId = `startup-check-${source.info.id}`;
       try {
         const projects = await withCallContext({ requestId, deadline: started + CHECK_BUDGET_MS }, () =>
-          source.listProjects(createScope(requestId, log)),
+          source.listProjects(createScope({ id: requestId, log })),
         );
         log.info({ source: source.info.id, projects: projects.length, ms: Date.now() - started }, 'source answered');
       } catch (error) {

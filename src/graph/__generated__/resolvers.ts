@@ -2,7 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Run as RunModel, Project as ProjectModel, Host as HostModel, SourceInfo, Capabilities, TestRailCaseOption, TestRailMilestoneOption, QACompleteTestOption, QACompleteTestSetOption, QACompleteReleaseOption, QACompleteConfigurationOption, EnterpriseTesterAssignmentOption, EnterpriseTesterTesterOption } from '../../model/types';
 import type { RunConnectionModel, RunEdgeModel, ProjectConnectionModel, ProjectEdgeModel, HostConnectionModel, HostEdgeModel, DeleteRunResultModel, RunOptionsOwner, TestRailSuiteNode } from '../connections';
-import type { GraphContext } from '../../server/context';
+import type { GraphContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;

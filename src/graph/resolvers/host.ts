@@ -1,13 +1,13 @@
 import { badInput } from '../../model/errors';
 import type { Host } from '../../model/types';
-import type { GraphContext } from '../../server/context';
+import type { GraphContext } from '../context';
 import type { Resolvers } from '../__generated__/resolvers';
 import { decodeId, encodeId } from '../ids';
 import { offsetConnection, runConnection } from '../lists';
 
 export async function loadHost(ctx: GraphContext, id: string): Promise<Host> {
   const { sourceId, key } = decodeId(id, ['Host']);
-  const source = ctx.catalog.sourceOfId(sourceId);
+  const source = ctx.sources.ofId(sourceId);
   if (!source.info.capabilities.hosts) throw badInput(`Source "${sourceId}" has no hosts.`, sourceId);
   return ctx.loaders.host.load({ sourceId, key });
 }
@@ -16,12 +16,12 @@ export const hostResolvers: Resolvers = {
   Query: {
     host: (_parent, { id }, ctx) => loadHost(ctx, id),
     hosts: (_parent, args, ctx, info) =>
-      offsetConnection(ctx, info, 'hosts', args, (sources, first, offset) => ctx.catalog.pageHosts(ctx.scope, sources, first, offset), ctx.loaders.host),
+      offsetConnection(ctx, info, 'hosts', args, (query) => ctx.reads.pageHosts(ctx.scope, query), ctx.loaders.host),
   },
   Host: {
     __resolveReference: (ref, ctx) => loadHost(ctx, ref.id),
     id: (host) => encodeId('Host', host.sourceId, host.key),
-    source: (host, _args, ctx) => ctx.catalog.sourceOfId(host.sourceId).info,
+    source: (host, _args, ctx) => ctx.sources.ofId(host.sourceId).info,
     runs: (host, args, ctx, info) => runConnection(ctx, info, args, { sourceId: host.sourceId, hostKey: host.key }),
   },
 };

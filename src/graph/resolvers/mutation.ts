@@ -2,11 +2,12 @@
  * The four mutations, the same on every vendor (status.md, "Mutations"). Everything that can be
  * checked without the vendor is checked here first, so a bad request sends nothing upstream:
  * the ID's type and source, the source's capability, and which vendor block the input carries.
+ * The writes themselves go through model/writes.ts, which announces each on the change stream.
  */
 import { badInput, unsupported } from '../../model/errors';
 import type { AddRunRequest, Source } from '../../model/source';
 import type { Capabilities, SourceKind } from '../../model/types';
-import type { GraphContext } from '../../server/context';
+import type { GraphContext } from '../context';
 import type { AddRunInput, Resolvers } from '../__generated__/resolvers';
 import { decodeId } from '../ids';
 
@@ -18,9 +19,8 @@ const BLOCK_OF_KIND: Record<SourceKind, 'testrail' | 'qacomplete' | 'enterpriseT
 
 function runTarget(ctx: GraphContext, id: string, capability: keyof Capabilities, verb: string) {
   const { sourceId, key } = decodeId(id, ['Run']);
-  const source = ctx.catalog.sourceOfId(sourceId);
-  requireCapability(source, capability, verb);
-  return { source, key };
+  requireCapability(ctx.sources.ofId(sourceId), capability, verb);
+  return { sourceId, key };
 }
 
 function requireCapability(source: Source, capability: keyof Capabilities, verb: string): void {
@@ -37,7 +37,7 @@ function defined<T extends object>(value: T | null | undefined): { [K in keyof T
 
 export function addRunRequest(ctx: GraphContext, input: AddRunInput): { source: Source; request: AddRunRequest } {
   const project = decodeId(input.projectId, ['Project']);
-  const source = ctx.catalog.sourceOfId(project.sourceId);
+  const source = ctx.sources.ofId(project.sourceId);
   requireCapability(source, 'addRun', 'add runs');
   const own = BLOCK_OF_KIND[source.info.kind];
   for (const block of Object.values(BLOCK_OF_KIND)) {
@@ -64,19 +64,19 @@ export const mutationResolvers: Resolvers = {
   Mutation: {
     addRun: (_parent, { input }, ctx) => {
       const { source, request } = addRunRequest(ctx, input);
-      return source.addRun(ctx.scope, request);
+      return ctx.writes.addRun(ctx.scope, source.info.id, request);
     },
     restartRun: (_parent, { id }, ctx) => {
-      const { source, key } = runTarget(ctx, id, 'restartRun', 'restart runs');
-      return source.restartRun(ctx.scope, key);
+      const { sourceId, key } = runTarget(ctx, id, 'restartRun', 'restart runs');
+      return ctx.writes.restartRun(ctx.scope, sourceId, key);
     },
     closeRun: (_parent, { id }, ctx) => {
-      const { source, key } = runTarget(ctx, id, 'closeRun', 'close runs');
-      return source.closeRun(ctx.scope, key);
+      const { sourceId, key } = runTarget(ctx, id, 'closeRun', 'close runs');
+      return ctx.writes.closeRun(ctx.scope, sourceId, key);
     },
     deleteRun: async (_parent, { id, dryRun }, ctx) => {
-      const { source, key } = runTarget(ctx, id, 'deleteRun', 'delete runs');
-      const outcome = await source.deleteRun(ctx.scope, key, dryRun === true);
+      const { sourceId, key } = runTarget(ctx, id, 'deleteRun', 'delete runs');
+      const outcome = await ctx.writes.deleteRun(ctx.scope, sourceId, key, dryRun === true);
       return { id, ...outcome };
     },
   },

@@ -15,7 +15,7 @@ export const nodeResolvers: Resolvers = {
       if (type === 'Project') return loadProject(ctx, id);
       return loadHost(ctx, id);
     },
-    sources: (_parent, _args, ctx) => ctx.catalog.sources.map((s) => s.info),
+    sources: (_parent, _args, ctx) => ctx.sources.all.map((s) => s.info),
   },
   Node: {
     // Records carry no type tag; each type has a field only it has.

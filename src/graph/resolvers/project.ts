@@ -1,12 +1,12 @@
 import type { Project } from '../../model/types';
-import type { GraphContext } from '../../server/context';
+import type { GraphContext } from '../context';
 import type { Resolvers } from '../__generated__/resolvers';
 import { decodeId, encodeId } from '../ids';
 import { offsetConnection, runConnection } from '../lists';
 
 export async function loadProject(ctx: GraphContext, id: string): Promise<Project> {
   const { sourceId, key } = decodeId(id, ['Project']);
-  ctx.catalog.sourceOfId(sourceId);
+  ctx.sources.ofId(sourceId);
   return ctx.loaders.project.load({ sourceId, key });
 }
 
@@ -14,12 +14,12 @@ export const projectResolvers: Resolvers = {
   Query: {
     project: (_parent, { id }, ctx) => loadProject(ctx, id),
     projects: (_parent, args, ctx, info) =>
-      offsetConnection(ctx, info, 'projects', args, (sources, first, offset) => ctx.catalog.pageProjects(ctx.scope, sources, first, offset), ctx.loaders.project),
+      offsetConnection(ctx, info, 'projects', args, (query) => ctx.reads.pageProjects(ctx.scope, query), ctx.loaders.project),
   },
   Project: {
     __resolveReference: (ref, ctx) => loadProject(ctx, ref.id),
     id: (project) => encodeId('Project', project.sourceId, project.key),
-    source: (project, _args, ctx) => ctx.catalog.sourceOfId(project.sourceId).info,
+    source: (project, _args, ctx) => ctx.sources.ofId(project.sourceId).info,
     runs: (project, args, ctx, info) => runConnection(ctx, info, args, { sourceId: project.sourceId, projectKey: project.key }),
   },
 };

@@ -6,7 +6,7 @@
  */
 import { asGatewayError } from '../../model/errors';
 import type { RunOptionList, RunOptionLists } from '../../model/types';
-import type { GraphContext } from '../../server/context';
+import type { GraphContext } from '../context';
 import type { Resolvers } from '../__generated__/resolvers';
 import { checkFirst, decodeOffsetCursor, encodeOffsetCursor, type RunOptionsOwner } from '../connections';
 
@@ -27,7 +27,7 @@ async function optionConnection<L extends RunOptionList, N>(
   const offset = decodeOffsetCursor(list, args.after);
   let page;
   try {
-    page = await ctx.catalog.sourceOfId(owner.sourceId).listRunOptions(ctx.scope, { projectKey: owner.projectKey, list, parentId, offset, limit: first });
+    page = await ctx.reads.listRunOptions(ctx.scope, owner.sourceId, { projectKey: owner.projectKey, list, parentId, offset, limit: first });
   } catch (error) {
     throw asGatewayError(error, owner.sourceId);
   }
@@ -45,7 +45,7 @@ const ofKind = (kind: RunOptionsOwner['kind']) => (owner: RunOptionsOwner) => (o
 
 export const runOptionResolvers: Resolvers = {
   Project: {
-    addRunOptions: (project, _args, ctx) => ({ sourceId: project.sourceId, projectKey: project.key, kind: ctx.catalog.sourceOfId(project.sourceId).info.kind }),
+    addRunOptions: (project, _args, ctx) => ({ sourceId: project.sourceId, projectKey: project.key, kind: ctx.sources.ofId(project.sourceId).info.kind }),
   },
   AddRunOptions: {
     testrail: ofKind('testrail'),

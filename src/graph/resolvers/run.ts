@@ -1,12 +1,12 @@
 import type { Run } from '../../model/types';
-import type { GraphContext } from '../../server/context';
+import type { GraphContext } from '../context';
 import type { Resolvers } from '../__generated__/resolvers';
 import { decodeId, encodeId } from '../ids';
 import { runConnection } from '../lists';
 
 export async function loadRun(ctx: GraphContext, id: string): Promise<Run> {
   const { sourceId, key } = decodeId(id, ['Run']);
-  ctx.catalog.sourceOfId(sourceId);
+  ctx.sources.ofId(sourceId);
   return ctx.loaders.run.load({ sourceId, key });
 }
 
@@ -18,7 +18,7 @@ export const runResolvers: Resolvers = {
   Run: {
     __resolveReference: (ref, ctx) => loadRun(ctx, ref.id),
     id: (run) => encodeId('Run', run.sourceId, run.key),
-    source: (run, _args, ctx) => ctx.catalog.sourceOfId(run.sourceId).info,
+    source: (run, _args, ctx) => ctx.sources.ofId(run.sourceId).info,
     project: (run, _args, ctx) => (run.projectKey ? ctx.loaders.project.load({ sourceId: run.sourceId, key: run.projectKey }) : null),
     host: async (run, _args, ctx) => {
       const ref = run.host;

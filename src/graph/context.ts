@@ -1,15 +1,19 @@
 /**
- * Everything one GraphQL request owns: its id and logger, the memo of upstream reads its sources
- * share (RequestScope), its DataLoaders, and the per-source errors that list fields collect for
- * the response (decisions.md, "Partial results"). Nothing here outlives the request, so nothing
- * is cached across requests, and no failure is cached at all.
+ * The graph's request context: everything one GraphQL request owns — its id and scope (logger and
+ * the memo of upstream reads its sources share), its DataLoaders, and the per-source errors that
+ * list fields collect for the response (decisions.md, "Partial results") — and the services it
+ * reads and writes through. Nothing here outlives the request, so nothing is cached across
+ * requests, and no failure is cached at all.
  */
 import { randomUUID } from 'node:crypto';
 import DataLoader from 'dataloader';
 import { asGatewayError, type GatewayError } from '../model/errors';
-import type { Catalog } from '../model/catalog';
-import type { Batch, Logger, RequestScope, Source } from '../model/source';
+import type { ReadService } from '../model/reads';
+import { createScope } from '../model/scope';
+import type { Batch, Logger, RequestScope } from '../model/source';
+import type { SourceSet } from '../model/sources';
 import type { Host, Key, Project, Run } from '../model/types';
+import type { RunWrites } from '../model/writes';
 
 export interface Ref {
   sourceId: string;
@@ -32,7 +36,9 @@ export interface PartialFailure {
 
 export interface GraphContext {
   requestId: string;
-  catalog: Catalog;
+  sources: SourceSet;
+  reads: ReadService;
+  writes: RunWrites;
   scope: RequestScope;
   loaders: Loaders;
   partialFailures: PartialFailure[];
@@ -47,7 +53,9 @@ export interface GraphContext {
 }
 
 export interface ContextOptions {
-  catalog: Catalog;
+  sources: SourceSet;
+  reads: ReadService;
+  writes: RunWrites;
   log: Logger;
   requestId?: string;
   batching?: boolean;
@@ -55,51 +63,26 @@ export interface ContextOptions {
 
 export function createContext(options: ContextOptions): GraphContext {
   const requestId = options.requestId ?? randomUUID();
-  const scope = createScope(requestId, options.log, options.batching ?? true);
-  const { catalog } = options;
   const batching = options.batching ?? true;
+  const scope = createScope({ id: requestId, log: options.log, memoize: batching });
+  const { sources, reads, writes } = options;
   return {
     requestId,
-    catalog,
+    sources,
+    reads,
+    writes,
     scope,
     partialFailures: [],
     batching,
     operation: {},
     loaders: {
-      project: new RefLoader(catalog, (s, keys) => s.getProjects(scope, keys), batching),
-      run: new RefLoader(catalog, (s, keys) => s.getRuns(scope, keys), batching),
-      host: new RefLoader(catalog, (s, keys) => s.getHosts(scope, keys), batching),
+      project: new RefLoader((sourceId, keys) => reads.getProjects(scope, sourceId, keys), batching),
+      run: new RefLoader((sourceId, keys) => reads.getRuns(scope, sourceId, keys), batching),
+      host: new RefLoader((sourceId, keys) => reads.getHosts(scope, sourceId, keys), batching),
       hostsOfSource: new DataLoader<string, Host[]>(
-        (ids) => Promise.all(ids.map((id) => catalog.sourceOfId(id).listHosts(scope).catch((e: unknown) => asGatewayError(e, id)))),
+        (ids) => Promise.all(ids.map((id) => reads.listHosts(scope, id).catch((e: unknown) => asGatewayError(e, id)))),
         { cache: batching },
       ),
-    },
-  };
-}
-
-export function createScope(requestId: string, parent: Logger, memoize = true): RequestScope {
-  const memo = new Map<string, Promise<unknown>>();
-  const log: Logger = {
-    info: (fields, message) => parent.info({ requestId, ...fields }, message),
-    warn: (fields, message) => parent.warn({ requestId, ...fields }, message),
-    error: (fields, message) => parent.error({ requestId, ...fields }, message),
-  };
-  return {
-    requestId,
-    log,
-    memo<T>(key: string, load: () => Promise<T>): Promise<T> {
-      if (!memoize) return load();
-      const known = memo.get(key);
-      if (known) return known as Promise<T>;
-      const promise = load();
-      memo.set(key, promise);
-      promise.catch(() => {
-        if (memo.get(key) === promise) memo.delete(key);
-      });
-      return promise;
-    },
-    peek<T>(key: string): Promise<T> | undefined {
-      return memo.get(key) as Promise<T> | undefined;
     },
   };
 }
@@ -111,11 +94,7 @@ export function createScope(requestId: string, parent: Logger, memoize = true): 
 export class RefLoader<T> {
   private readonly loader: DataLoader<Ref, T, string>;
 
-  constructor(
-    catalog: Catalog,
-    getMany: (source: Source, keys: readonly Key[]) => Promise<Batch<T>>,
-    batching: boolean,
-  ) {
+  constructor(getMany: (sourceId: string, keys: readonly Key[]) => Promise<Batch<T>>, batching: boolean) {
     this.loader = new DataLoader<Ref, T, string>(
       async (refs) => {
         const bySource = new Map<string, number[]>();
@@ -124,8 +103,7 @@ export class RefLoader<T> {
         await Promise.all(
           [...bySource].map(async ([sourceId, indexes]) => {
             try {
-              const source = catalog.sourceOfId(sourceId);
-              const answers = await getMany(source, indexes.map((i) => refs[i].key));
+              const answers = await getMany(sourceId, indexes.map((i) => refs[i].key));
               indexes.forEach((refIndex, j) => {
                 const answer = answers[j];
                 results[refIndex] = answer instanceof Error ? asGatewayError(answer, sourceId) : answer;
