@@ -203,15 +203,3 @@ export class Semaphore {
     }
   }
 }
-
-/** decisions.md: a default budget applies only to a vendor's own cloud. TestRail Cloud: 180/min. */
-export function defaultRequestsPerMinute(kind: string, baseUrl: string): number | null {
-  let host: string;
-  try {
-    host = new URL(baseUrl).hostname.toLowerCase();
-  } catch {
-    return null;
-  }
-  if (kind === 'testrail' && /\.testrail\.(io|com|net)$/.test(host)) return 180;
-  return null;
-}

@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { SOURCE_KINDS, type SourceConfig } from '../sources/registry';
+import { checkBaseUrl, type SourceConfig } from '../sources/config';
+import { defaultRequestsPerMinute, SOURCE_KINDS } from '../sources/registry';
 import type { SourceKind } from '../model/types';
-import { defaultRequestsPerMinute, type TrafficPolicy } from '../http/traffic';
+import type { TrafficPolicy } from '../http/traffic';
 
 export interface ServerLimits {
   /** Deepest selection a query may have. */
@@ -239,26 +240,6 @@ function parseSource(entry: unknown, at: string, problems: string[]): SourceConf
     timeoutMs: policy.timeoutMs,
     policy,
   };
-}
-
-/** Absolute http(s), no credentials, query or fragment; a trailing slash is dropped. */
-export function checkBaseUrl(value: unknown, at: string, problems: string[]): string | undefined {
-  if (typeof value !== 'string' || value === '') {
-    problems.push(`${at}: required, an absolute http or https URL`);
-    return undefined;
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    problems.push(`${at}: "${value}" is not a URL`);
-    return undefined;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`${at}: must use http or https, not ${url.protocol}`);
-  else if (url.username || url.password) problems.push(`${at}: must not contain credentials; put them under auth`);
-  else if (url.search || url.hash || value.includes('?') || value.includes('#')) problems.push(`${at}: must not contain a query or fragment`);
-  else return value.replace(/\/+$/, '');
-  return undefined;
 }
 
 function expandEnv(value: unknown, at: string, env: NodeJS.ProcessEnv, problems: string[]): unknown {

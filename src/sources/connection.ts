@@ -3,7 +3,7 @@
  * server/config.ts. Kinds with keys of their own (QAComplete) add them on top.
  */
 import type { TrafficPolicy } from '../http/traffic';
-import type { SourceConfig } from './registry';
+import type { SourceConfig } from './config';
 
 export interface ConnectionConfig {
   id: string;

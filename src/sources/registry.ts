@@ -1,36 +1,14 @@
 /**
  * The vendor kinds rungraph can connect to. Each kind names the optional config keys it takes
- * beyond the common ones, checks them, and builds its Source. Adding a vendor is one entry here.
+ * beyond the common ones, checks them, knows its vendor's default rate budget, and builds its
+ * Source (sources/config.ts). Adding a vendor is one entry here.
  */
-import type { Logger, Source } from '../model/source';
-import type { SourceKind } from '../model/types';
-import type { TrafficPolicy } from '../http/traffic';
+import type { SourceKindSpec } from './config';
 import { TESTRAIL_KIND } from './testrail/kind';
 import { QACOMPLETE_KIND } from './qacomplete/kind';
 import { ENTERPRISE_TESTER_KIND } from './enterprise-tester/kind';
 
-/** A source's config after ${VAR} expansion and the common checks (server/config.ts). */
-export interface SourceConfig {
-  id: string;
-  kind: SourceKind;
-  name: string;
-  /** Without a trailing slash. */
-  baseUrl: string;
-  auth: { username: string; password: string };
-  timeoutMs?: number;
-  /** Traffic policy from the common keys (timeoutMs, retries, rateLimit, breaker, …). */
-  policy?: Partial<TrafficPolicy>;
-  /** The kind's own optional keys, as given. */
-  [key: string]: unknown;
-}
-
-export interface SourceKindSpec {
-  /** Optional keys beyond id, kind, name, baseUrl, auth, timeoutMs. */
-  optionalKeys: readonly string[];
-  /** Problems with the kind's own keys, each as `<path>: <problem>`. */
-  check(raw: Record<string, unknown>, at: string): string[];
-  create(config: SourceConfig, log: Logger): Source;
-}
+export type { SourceConfig, SourceKindSpec } from './config';
 
 export const SOURCE_KINDS: Readonly<Partial<Record<string, SourceKindSpec>>> = {
   testrail: TESTRAIL_KIND,
@@ -38,3 +16,7 @@ export const SOURCE_KINDS: Readonly<Partial<Record<string, SourceKindSpec>>> = {
   'enterprise-tester': ENTERPRISE_TESTER_KIND,
 };
 
+/** The budget a source of `kind` at `baseUrl` gets without a `rateLimit` key: its kind's, else none. */
+export function defaultRequestsPerMinute(kind: string, baseUrl: string): number | null {
+  return SOURCE_KINDS[kind]?.defaultRequestsPerMinute?.(baseUrl) ?? null;
+}

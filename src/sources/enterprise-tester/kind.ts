@@ -7,8 +7,8 @@
  *    "baseUrl": "https://et.example.com/EnterpriseTester",
  *    "auth": {"username": "qa", "password": "${ET_PASSWORD}"}}
  */
+import type { SourceKindSpec } from '../config';
 import { connectionConfig } from '../connection';
-import type { SourceKindSpec } from '../registry';
 import { EnterpriseTesterSource } from './source';
 
 export const ENTERPRISE_TESTER_KIND: SourceKindSpec = {

@@ -7,8 +7,7 @@
  *    "timeZone": "Europe/Berlin", "automationBaseUrl": "https://qac-automation.example.com",
  *    "hosts": [{"id": 143, "token": "${QAC_HOST_143_TOKEN}"}]}
  */
-import { checkBaseUrl } from '../../server/config';
-import type { SourceKindSpec } from '../registry';
+import { checkBaseUrl, type SourceKindSpec } from '../config';
 import { isTimeZone } from './dates';
 import { QACompleteSource } from './source';
 

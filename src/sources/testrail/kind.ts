@@ -5,12 +5,19 @@
  *   {"id": "tr", "kind": "testrail", "name": "TestRail", "baseUrl": "https://example.testrail.io",
  *    "auth": {"username": "qa@example.com", "password": "${TESTRAIL_API_KEY}"}}
  */
+import { hostOf, type SourceKindSpec } from '../config';
 import { connectionConfig } from '../connection';
-import type { SourceKindSpec } from '../registry';
 import { TestRailSource } from './source';
+
+/** TestRail Cloud's host names; a TestRail Server elsewhere has no published limit. */
+const TESTRAIL_CLOUD = /\.testrail\.(io|com|net)$/;
+
+/** TestRail's published API limit for Cloud Professional (decisions.md, "Rate budgets"). */
+const TESTRAIL_CLOUD_REQUESTS_PER_MINUTE = 180;
 
 export const TESTRAIL_KIND: SourceKindSpec = {
   optionalKeys: [],
   check: () => [],
+  defaultRequestsPerMinute: (baseUrl) => (TESTRAIL_CLOUD.test(hostOf(baseUrl) ?? '') ? TESTRAIL_CLOUD_REQUESTS_PER_MINUTE : null),
   create: (config, log) => new TestRailSource(connectionConfig(config), log),
 };
