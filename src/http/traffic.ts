@@ -1,7 +1,8 @@
 /**
- * Traffic control for one vendor connection, the same for every vendor: a circuit breaker, a
- * request-rate budget (token bucket), a concurrency cap and a retry budget. All of it lives per
- * source, so one vendor's bad day never slows the others.
+ * Traffic control, the same for every vendor: a circuit breaker, a request-rate budget (token
+ * bucket), a concurrency cap and a retry budget, held together per source by TrafficControl. Every
+ * call a source makes goes through its one TrafficControl, whatever API or credentials the call
+ * uses, so a source's budget is the source's; and one vendor's bad day never slows the others.
  */
 import { ErrorCode, GatewayError } from '../model/errors';
 
@@ -42,6 +43,21 @@ export const DEFAULT_POLICY: TrafficPolicy = {
 };
 
 /**
+ * The breaker's refusal: UPSTREAM_UNAVAILABLE for the client, and for the transport a call that was
+ * never sent, so it says nothing about the vendor's health. Recognised by its class.
+ */
+export class CircuitOpenError extends GatewayError {
+  constructor(sourceId: string, retryInSeconds: number) {
+    super(
+      ErrorCode.UPSTREAM_UNAVAILABLE,
+      `${sourceId} is failing; rungraph stopped calling it for now (circuit open, next try in about ${retryInSeconds} s).`,
+      { source: sourceId },
+    );
+    this.name = 'CircuitOpenError';
+  }
+}
+
+/**
  * Closed: calls flow, consecutive failures are counted. Open: calls fail at once with
  * UPSTREAM_UNAVAILABLE until the cooldown ends. Half-open: one probe goes; its success closes the
  * breaker, its failure opens it for another cooldown. Only "the vendor is unwell" failures count
@@ -69,12 +85,7 @@ export class CircuitBreaker {
     const state = this.state;
     if (state === 'closed') return false;
     if (state === 'open' || this.probing) {
-      const seconds = Math.max(1, Math.ceil((this.openUntil - this.now()) / 1000));
-      throw new GatewayError(
-        ErrorCode.UPSTREAM_UNAVAILABLE,
-        `${this.sourceId} is failing; rungraph stopped calling it for now (circuit open, next try in about ${seconds} s).`,
-        { source: this.sourceId },
-      );
+      throw new CircuitOpenError(this.sourceId, Math.max(1, Math.ceil((this.openUntil - this.now()) / 1000)));
     }
     this.probing = true;
     return true;
@@ -201,5 +212,60 @@ export class Semaphore {
       if (next) next();
       else this.active -= 1;
     }
+  }
+}
+
+/** A policy with every key given, from the keys a config set (undefined ones take the default). */
+export function trafficPolicy(given: Partial<TrafficPolicy> = {}): TrafficPolicy {
+  const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_POLICY, ...set };
+}
+
+/**
+ * One source's traffic policy in force: its breaker, rate budget, concurrency cap and retry
+ * budget, shared by every call the source makes. QAComplete calls its user API with the user's
+ * login and each test host's automation API with that host's token; those are still one source's
+ * calls to one vendor, so they take from one budget, count towards one breaker and wait for one
+ * cap, instead of each credential getting a budget of its own.
+ */
+export class TrafficControl {
+  readonly policy: TrafficPolicy;
+  readonly breaker: CircuitBreaker;
+  private readonly slots: Semaphore;
+  private readonly bucket: TokenBucket | undefined;
+  private readonly retryBudget = new RetryBudget();
+
+  constructor(
+    readonly sourceId: string,
+    policy: Partial<TrafficPolicy> = {},
+  ) {
+    this.policy = trafficPolicy(policy);
+    this.breaker = new CircuitBreaker(sourceId, this.policy.breakerFailures, this.policy.breakerCooldownMs);
+    this.slots = new Semaphore(this.policy.concurrency);
+    const rpm = this.policy.requestsPerMinute;
+    if (rpm !== null) this.bucket = new TokenBucket(rpm, this.policy.burst ?? Math.max(1, Math.floor(rpm / 10)));
+  }
+
+  /** Lets one attempt start, or throws CircuitOpenError; an admitted attempt counts for the retry budget. */
+  admit(): void {
+    this.breaker.admit();
+    this.retryBudget.recordRequest();
+  }
+
+  /**
+   * Runs `send` in a concurrency slot, once the rate budget allows. The token is taken inside the
+   * slot, right before the request leaves: a token taken while waiting for a slot would let
+   * requests pile up and then go out in a burst.
+   */
+  run<T>(send: () => Promise<T>): Promise<T> {
+    return this.slots.run(async () => {
+      if (this.bucket) await this.bucket.take();
+      return send();
+    });
+  }
+
+  /** Takes one retry from the retry budget, or answers false when it is spent. */
+  tryRetry(): boolean {
+    return this.retryBudget.tryRetry();
   }
 }

@@ -1,6 +1,10 @@
 /**
- * One vendor connection's HTTP traffic: its undici pool, auth headers, timeouts, the traffic
- * policy of traffic.ts (breaker, rate budget, concurrency cap, retry budget), body limits, one log
+ * A source's HTTP traffic to its vendor. A VendorConnection is one source's: its undici pool, its
+ * traffic policy in force (traffic.ts: breaker, rate budget, concurrency cap, retry budget) and its
+ * log. An Upstream is one API of that source — a base URL, the credentials it is called with and
+ * how the vendor's error bodies read — and sends every call through the connection's traffic
+ * control, so a source with several APIs or credentials (QAComplete: the user API, each test
+ * host's automation API) still has one budget. The Upstream owns timeouts, body limits, one log
  * line per call, and the translation of HTTP failures into the contract's error codes. Vendor
  * clients stay small: they build paths, read envelopes and say how their own error bodies map
  * (`vendorError`).
@@ -17,7 +21,7 @@ import { ErrorCode, GatewayError } from '../model/errors';
 import type { Logger } from '../model/source';
 import { startCallClock } from './clock';
 import { currentCallContext } from './context';
-import { CircuitBreaker, DEFAULT_POLICY, RetryBudget, Semaphore, TokenBucket, type TrafficPolicy } from './traffic';
+import { CircuitOpenError, TrafficControl, type TrafficPolicy } from './traffic';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -39,16 +43,19 @@ export interface UpstreamResponse {
   text: string;
 }
 
-export interface UpstreamOptions {
+export interface VendorConnectionOptions {
   sourceId: string;
+  log: Logger;
+  /** The keys the config set; the rest are traffic.ts's defaults. */
+  policy?: Partial<TrafficPolicy>;
+}
+
+/** One API of a source, as VendorConnection.api makes it. */
+export interface UpstreamOptions {
   /** Base URL without a trailing slash. */
   baseUrl: string;
   /** Static headers (authorization); never logged. */
   headers: Record<string, string>;
-  log: Logger;
-  /** Shorthand for `policy.timeoutMs`. */
-  timeoutMs?: number;
-  policy?: Partial<TrafficPolicy>;
   /**
    * The vendor's reading of a non-2xx answer. Return undefined to fall back to the standard
    * mapping below (401, 403, 404, 408, 409, 429, 5xx, anything else).
@@ -65,47 +72,53 @@ const retryableTransportErrors = new WeakSet<GatewayError>();
 /** Errors raised before a request was sent; they must not count against the vendor's health. */
 const notSent = new WeakSet<GatewayError>();
 
-/** Every connection pool made here and not yet closed, so process shutdown can close them all. */
-const agents = new Set<Agent>();
+/**
+ * One source's connection to its vendor: the pool and the traffic control that every API of the
+ * source shares. The source closes it on shutdown.
+ */
+export class VendorConnection {
+  readonly sourceId: string;
+  readonly log: Logger;
+  readonly traffic: TrafficControl;
+  /** The pool every API of the source dispatches on (undici pools per origin inside it). */
+  readonly agent: Agent;
 
-export async function closeAllUpstreams(): Promise<void> {
-  const all = [...agents];
-  agents.clear();
-  await Promise.all(all.map((a) => a.close()));
+  constructor(options: VendorConnectionOptions) {
+    this.sourceId = options.sourceId;
+    this.log = options.log;
+    this.traffic = new TrafficControl(options.sourceId, options.policy);
+    const policy = this.traffic.policy;
+    this.agent = new Agent({
+      connections: Math.max(4, policy.concurrency * 2),
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      connect: { timeout: policy.connectTimeoutMs },
+    });
+  }
+
+  /** An API of this source: its base URL, its credentials, its error reading; the traffic is the source's. */
+  api(options: UpstreamOptions): Upstream {
+    return new Upstream(this, options);
+  }
+
+  /** Closes the source's sockets. */
+  close(): Promise<void> {
+    return this.agent.close();
+  }
 }
 
 export class Upstream {
-  readonly policy: TrafficPolicy;
-  readonly breaker: CircuitBreaker;
-  private readonly agent: Agent;
-  private readonly slots: Semaphore;
-  private readonly bucket: TokenBucket | undefined;
-  private readonly retryBudget = new RetryBudget();
-
-  constructor(private readonly options: UpstreamOptions) {
-    const given = Object.fromEntries(Object.entries(options.policy ?? {}).filter(([, v]) => v !== undefined));
-    this.policy = { ...DEFAULT_POLICY, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), ...given };
-    this.breaker = new CircuitBreaker(options.sourceId, this.policy.breakerFailures, this.policy.breakerCooldownMs);
-    this.slots = new Semaphore(this.policy.concurrency);
-    const rpm = this.policy.requestsPerMinute;
-    if (rpm !== null) this.bucket = new TokenBucket(rpm, this.policy.burst ?? Math.max(1, Math.floor(rpm / 10)));
-    this.agent = new Agent({
-      connections: Math.max(4, this.policy.concurrency * 2),
-      keepAliveTimeout: 10_000,
-      keepAliveMaxTimeout: 60_000,
-      connect: { timeout: this.policy.connectTimeoutMs },
-    });
-    agents.add(this.agent);
-  }
+  constructor(
+    private readonly connection: VendorConnection,
+    private readonly options: UpstreamOptions,
+  ) {}
 
   get sourceId(): string {
-    return this.options.sourceId;
+    return this.connection.sourceId;
   }
 
-  /** Closes this connection's sockets; the owning source calls it on shutdown. */
-  async close(): Promise<void> {
-    agents.delete(this.agent);
-    await this.agent.close();
+  private get policy(): TrafficPolicy {
+    return this.connection.traffic.policy;
   }
 
   /** Sends the request and returns a 2xx answer; anything else becomes a GatewayError. */
@@ -118,17 +131,17 @@ export class Upstream {
       const outcome = await this.attempt(req, context?.deadline);
       if (idempotent && retries < this.policy.maxRetries) {
         const wait = this.retryDelay(outcome, retries);
-        if (wait !== undefined && (context === undefined || Date.now() + wait < context.deadline) && this.retryBudget.tryRetry()) {
+        if (wait !== undefined && (context === undefined || Date.now() + wait < context.deadline) && this.connection.traffic.tryRetry()) {
           retries += 1;
           await sleep(wait);
           continue;
         }
       }
       const error = outcome instanceof GatewayError ? outcome : this.errorFor(outcome, req);
-      this.options.log.info(
+      this.connection.log.info(
         {
           requestId: context?.requestId,
-          source: this.options.sourceId,
+          source: this.sourceId,
           method: req.method,
           route: req.route,
           status: outcome instanceof GatewayError ? (outcome.extensions.status as number | undefined) : outcome.status,
@@ -152,21 +165,18 @@ export class Upstream {
       throw new GatewayError(
         ErrorCode.UPSTREAM_ERROR,
         `${req.route} answered ${response.status} with a body that is not JSON (${type}).`,
-        { source: this.options.sourceId, status: response.status },
+        { source: this.sourceId, status: response.status },
       );
     }
   }
 
   /** One try: breaker, rate budget, a concurrency slot, then the wire. Never throws. */
   private async attempt(req: UpstreamRequest, deadline: number | undefined): Promise<UpstreamResponse | GatewayError> {
-    const source = this.options.sourceId;
+    const source = this.sourceId;
+    const traffic = this.connection.traffic;
     try {
-      this.breaker.admit();
-      this.retryBudget.recordRequest();
-      // The token is taken inside the concurrency slot, right before the request leaves: a token
-      // taken while waiting for a slot would let requests pile up and then go out in a burst.
-      const response = await this.slots.run(async () => {
-        if (this.bucket) await this.bucket.take();
+      traffic.admit();
+      const response = await traffic.run(async () => {
         if (deadline !== undefined && deadline <= Date.now()) {
           const late = new GatewayError(ErrorCode.GATEWAY_TIMEOUT, `${outOfTime(deadline)} before ${source} could be asked (${req.route}).`, { source });
           notSent.add(late);
@@ -174,17 +184,17 @@ export class Upstream {
         }
         return this.once(req, deadline);
       });
-      if (response.status >= 500 || response.status === 408) this.breaker.failure();
-      else if (response.status < 300) this.breaker.success();
-      else this.breaker.neutral();
+      if (response.status >= 500 || response.status === 408) traffic.breaker.failure();
+      else if (response.status < 300) traffic.breaker.success();
+      else traffic.breaker.neutral();
       return response;
     } catch (error) {
       // Refused before anything was sent (open breaker, no time left), or cut by the gateway's own
       // deadline: says nothing of the vendor's health.
-      if (error instanceof GatewayError && (notSent.has(error) || error.code === ErrorCode.GATEWAY_TIMEOUT || /circuit open/.test(error.message))) return error;
+      if (error instanceof CircuitOpenError || (error instanceof GatewayError && (notSent.has(error) || error.code === ErrorCode.GATEWAY_TIMEOUT))) return error;
       const failure = this.transportError(error, req);
-      if (failure.code === ErrorCode.UPSTREAM_UNAVAILABLE) this.breaker.failure();
-      else this.breaker.neutral();
+      if (failure.code === ErrorCode.UPSTREAM_UNAVAILABLE) traffic.breaker.failure();
+      else traffic.breaker.neutral();
       return failure;
     }
   }
@@ -204,7 +214,7 @@ export class Upstream {
         method: req.method,
         headers,
         body,
-        dispatcher: this.agent,
+        dispatcher: this.connection.agent,
         headersTimeout: 0,
         bodyTimeout: 0,
         signal: clock.signal,
@@ -213,14 +223,14 @@ export class Upstream {
       const text = await readLimited(response.body, this.policy.maxResponseBytes);
       return { status: response.statusCode, headers: response.headers, text };
     } catch (error) {
-      if (clock.outcome === 'vendor') throw new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `${this.options.sourceId} did not answer ${req.route} within ${this.policy.timeoutMs} ms.${writeNote(req)}`, { source: this.options.sourceId });
+      if (clock.outcome === 'vendor') throw new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `${this.sourceId} did not answer ${req.route} within ${this.policy.timeoutMs} ms.${writeNote(req)}`, { source: this.sourceId });
       if (clock.outcome === 'deadline') {
         const stalled = Math.round(clock.stalledMs());
         throw new GatewayError(
           ErrorCode.GATEWAY_TIMEOUT,
-          `${outOfTime(deadline!)} while ${this.options.sourceId} was answering ${req.route}` +
+          `${outOfTime(deadline!)} while ${this.sourceId} was answering ${req.route}` +
             `${stalled >= 100 ? ` (the gateway itself was busy for ${stalled} ms of it)` : ''}.${writeNote(req)}`,
-          { source: this.options.sourceId },
+          { source: this.sourceId },
         );
       }
       throw error;
@@ -246,8 +256,8 @@ export class Upstream {
   private errorFor(response: UpstreamResponse, req: UpstreamRequest): GatewayError | undefined {
     if (response.status >= 200 && response.status < 300) return undefined;
     const vendor = this.options.vendorError?.(response, req);
-    if (vendor) return vendor.withSource(this.options.sourceId);
-    const source = this.options.sourceId;
+    if (vendor) return vendor.withSource(this.sourceId);
+    const source = this.sourceId;
     const status = response.status;
     const vendorMessage = vendorMessageOf(response.text);
     const make = (code: ErrorCode, message: string, extra: { retryAfter?: number } = {}) =>
@@ -266,7 +276,7 @@ export class Upstream {
   }
 
   private transportError(error: unknown, req: UpstreamRequest): GatewayError {
-    const source = this.options.sourceId;
+    const source = this.sourceId;
     if (error instanceof GatewayError) return error.withSource(source);
     const code = (error as { code?: string }).code;
     const name = (error as { name?: string }).name;
@@ -346,7 +356,3 @@ function outOfTime(deadline: number): string {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}

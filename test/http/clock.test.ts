@@ -4,7 +4,7 @@
  * timer would blame the vendor for the gateway's stall.
  */
 import { Worker } from 'node:worker_threads';
-import { Upstream } from '../../src/http/upstream';
+import { VendorConnection, type Upstream } from '../../src/http/upstream';
 import { withCallContext } from '../../src/http/context';
 import { ErrorCode, GatewayError } from '../../src/model/errors';
 
@@ -24,14 +24,16 @@ const quiet = { info() {}, warn() {}, error() {} };
 
 describe('vendor timeouts', () => {
   let worker: Worker;
+  let connection: VendorConnection;
   let upstream: Upstream;
   beforeAll(async () => {
     worker = new Worker(VENDOR, { eval: true });
     const port = await new Promise<number>((resolve) => worker.once('message', resolve));
-    upstream = new Upstream({ sourceId: 'v', baseUrl: `http://127.0.0.1:${port}`, headers: {}, log: quiet, policy: { timeoutMs: 400, maxRetries: 0 } });
+    connection = new VendorConnection({ sourceId: 'v', log: quiet, policy: { timeoutMs: 400, maxRetries: 0 } });
+    upstream = connection.api({ baseUrl: `http://127.0.0.1:${port}`, headers: {} });
   });
   afterAll(async () => {
-    await upstream.close();
+    await connection.close();
     worker.postMessage('stop');
     await new Promise((resolve) => worker.once('exit', resolve));
   });
@@ -82,7 +84,7 @@ describe('vendor timeouts', () => {
     expect(error.message).toMatch(/^This request used up its time budget \(server\.requestTimeoutMs; it ended \d+ ms ago\) while v was answering r\.$/);
     expect(error.extensions.source).toBe('v');
     // The vendor's health is not judged by the gateway's budget.
-    expect(upstream.breaker.state).not.toBe('open');
+    expect(connection.traffic.breaker.state).not.toBe('open');
   });
 
   test('a call started after the deadline is not sent', async () => {

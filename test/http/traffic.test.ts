@@ -4,6 +4,7 @@
  */
 import { encodeId } from '../../src/graph/ids';
 import { CircuitBreaker, RetryBudget, TokenBucket } from '../../src/http/traffic';
+import { QACOMPLETE_ROUTES } from '../../src/simulators/qacomplete';
 import { DEMO_IDS } from '../../src/simulators/testrail';
 import { startStack, type Stack } from '../support/stack';
 
@@ -82,6 +83,35 @@ describe('rate budget', () => {
       expect(worst).toBeLessThanOrEqual(0);
       // And it did not crawl: the whole burst took about (500 − burst) / rate.
       expect(times[times.length - 1]).toBeGreaterThanOrEqual(((500 - burst) / perMs) * 0.9);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  test('QAComplete: the user API and every test host\'s automation API take from the one budget of the source', async () => {
+    // Each host is called with its own token, the user API with the user's login: several
+    // credentials, one source, so one budget (issue #13, item 5).
+    const perMinute = 600; // 10 a second: the 4 requests past the burst take about 0.4 s
+    const burst = 3;
+    const stack = await startStack({ testrail: false, qacomplete: {}, sourceConfig: { qac: { policy: { requestsPerMinute: perMinute, burst } } } });
+    try {
+      const server = stack.qacomplete!.server;
+      server.resetCounts();
+      const started = Date.now();
+      // Two host reads (automation API) while the user API lists the projects and their runs.
+      const res = await stack.gql('{ hosts(first: 10) { nodes { name } } runs(first: 5) { nodes { id } } }');
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.data.hosts.nodes).toHaveLength(2);
+      expect(server.count(QACOMPLETE_ROUTES.getHost)).toBe(2);
+      const times = server.log.map((r) => r.at - started).sort((a, b) => a - b);
+      expect(times.length).toBeGreaterThanOrEqual(burst + 3);
+      // In any window of w ms at most burst + rate·w requests arrive, counting both APIs: with a
+      // budget per credential the two host reads would go out beside the user API's burst.
+      const perMs = perMinute / 60_000;
+      const jitterMs = 50;
+      for (let i = 0; i < times.length; i++) {
+        for (let j = i; j < times.length; j++) expect(j - i + 1).toBeLessThanOrEqual(burst + Math.ceil(perMs * (times[j] - times[i] + jitterMs)));
+      }
     } finally {
       await stack.stop();
     }

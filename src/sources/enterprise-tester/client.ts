@@ -11,25 +11,14 @@
  * - 403 means both "no permission" and "validation failed" (§9): see `enterpriseTesterError`.
  */
 import { ErrorCode, GatewayError } from '../../model/errors';
-import type { Logger } from '../../model/source';
-import { basicAuth, Upstream, vendorMessageOf, type Method, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
-import type { TrafficPolicy } from '../../http/traffic';
+import { vendorMessageOf, type Method, type Upstream, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
+import type { SourceConnection } from '../connection';
 import { array, object } from '../payload';
 
 /** OData pages rungraph asks for; the maximum `$top` is unverified (§13), a vendor test shows 100. */
 export const ET_ODATA_PAGE = 100;
 
 export type Params = Record<string, string | number | undefined>;
-
-export interface EnterpriseTesterClientOptions {
-  sourceId: string;
-  baseUrl: string;
-  username: string;
-  password: string;
-  log: Logger;
-  timeoutMs?: number;
-  policy?: Partial<TrafficPolicy>;
-}
 
 /** One page of a collection: its items, and the vendor's `Total` where it sent one. */
 export interface CollectionPage {
@@ -46,20 +35,8 @@ export interface WriteAnswer {
 export class EnterpriseTesterClient {
   private readonly upstream: Upstream;
 
-  constructor(options: EnterpriseTesterClientOptions) {
-    this.upstream = new Upstream({
-      sourceId: options.sourceId,
-      baseUrl: options.baseUrl.replace(/\/+$/, ''),
-      headers: { authorization: basicAuth(options.username, options.password) },
-      log: options.log,
-      timeoutMs: options.timeoutMs,
-      policy: options.policy,
-      vendorError: enterpriseTesterError,
-    });
-  }
-
-  close(): Promise<void> {
-    return this.upstream.close();
+  constructor(connection: SourceConnection) {
+    this.upstream = connection.api(enterpriseTesterError);
   }
 
   /**

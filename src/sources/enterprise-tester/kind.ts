@@ -8,11 +8,11 @@
  *    "auth": {"username": "qa", "password": "${ET_PASSWORD}"}}
  */
 import type { SourceKindSpec } from '../config';
-import { connectionConfig } from '../connection';
+import { openConnection } from '../connection';
 import { EnterpriseTesterSource } from './source';
 
 export const ENTERPRISE_TESTER_KIND: SourceKindSpec = {
   optionalKeys: [],
   check: () => [],
-  create: (config, log) => new EnterpriseTesterSource(connectionConfig(config), log),
+  create: (config, log) => new EnterpriseTesterSource(openConnection(config, log)),
 };

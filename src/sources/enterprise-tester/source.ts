@@ -12,16 +12,14 @@
  */
 import { badInput, ErrorCode, GatewayError, notFound, unsupported } from '../../model/errors';
 import { sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
-import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, RunOptionRequest, Source } from '../../model/source';
+import type { AddRunRequest, Batch, DeleteOutcome, RequestScope, RunOptionRequest, Source } from '../../model/source';
 import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo } from '../../model/types';
-import type { ConnectionConfig } from '../connection';
+import type { SourceConnection } from '../connection';
 import { readRunOptions } from '../run-options';
 import { EnterpriseTesterClient, type Params } from './client';
 import { EnterpriseTesterRunOptions } from './options';
 import { parseAssignment, parsePackage, parseProject, parseRun, toRun, type EtAssignment, type EtPackage, type EtRun } from './map';
 import { anyOf, runTql } from './tql';
-
-export type EnterpriseTesterSourceConfig = ConnectionConfig;
 
 /** Every run read carries its step results (counts) and its assignment (name, package). */
 const RUN_EXPAND = 'StepResults,Assignment';
@@ -52,25 +50,17 @@ export class EnterpriseTesterSource implements Source {
   /** Off once a server refused `Id IN (…)`: several runs are then read one GET each. */
   private idListQueries = true;
 
-  constructor(config: EnterpriseTesterSourceConfig, log: Logger) {
+  constructor(private readonly connection: SourceConnection) {
     this.info = {
-      id: config.id,
+      id: connection.id,
       kind: 'enterprise-tester',
-      name: config.name,
+      name: connection.name,
       capabilities: { addRun: true, restartRun: true, closeRun: true, deleteRun: true, hosts: false },
     };
-    this.pushdown = config.pushdown ?? true;
-    this.client = new EnterpriseTesterClient({
-      sourceId: config.id,
-      baseUrl: config.baseUrl,
-      username: config.username,
-      password: config.password,
-      log,
-      timeoutMs: config.timeoutMs,
-      policy: config.policy,
-    });
+    this.pushdown = connection.pushdown ?? true;
+    this.client = new EnterpriseTesterClient(connection);
     this.runOptions = new EnterpriseTesterRunOptions(
-      config.id,
+      connection.id,
       this.client,
       (scope, packageIds, inlined) => {
         // Packages inlined with `$expand=Package` need no lookup of their own.
@@ -464,7 +454,7 @@ export class EnterpriseTesterSource implements Source {
   }
 
   close(): Promise<void> {
-    return this.client.close();
+    return this.connection.close();
   }
 }
 

@@ -11,9 +11,8 @@
  * the limit lower still pages correctly).
  */
 import { ErrorCode, GatewayError } from '../../model/errors';
-import type { Logger } from '../../model/source';
-import { basicAuth, Upstream, vendorMessageOf, type Method, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
-import type { TrafficPolicy } from '../../http/traffic';
+import { vendorMessageOf, type Method, type Upstream, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
+import type { SourceConnection } from '../connection';
 import { array, object, type Json } from '../payload';
 
 export const QACOMPLETE_PAGE_LIMIT = 1000;
@@ -21,19 +20,14 @@ const SERVICE = '/rest-api/service';
 
 export type Params = Record<string, string | number | undefined>;
 
+/** What the QAComplete client takes beyond the source's connection (its baseUrl and user login). */
 export interface QACompleteClientOptions {
-  sourceId: string;
-  baseUrl: string;
+  /** Where the Test Automation API lives; default the source's baseUrl. */
   automationBaseUrl?: string;
-  email: string;
-  password: string;
+  /** The test hosts it may call the automation API as, each with its security token. */
   hosts: ReadonlyArray<{ id: number; token: string }>;
-  log: Logger;
-  timeoutMs?: number;
-  policy?: Partial<TrafficPolicy>;
   pageLimit?: number;
 }
-
 
 /**
  * The docs write the SaaS base as `https://rest.qacomplete.smartbear.com/rest-api/service`: a
@@ -48,41 +42,23 @@ export class QACompleteClient {
   private readonly main: Upstream;
   private readonly hosts = new Map<string, Upstream>();
   private readonly pageLimit: number;
+  readonly sourceId: string;
 
-  constructor(options: QACompleteClientOptions) {
+  /**
+   * One Upstream per API and credential (the user's login for the main API, each host's id and
+   * token for the automation API), all made from the source's connection: one traffic policy.
+   */
+  constructor(connection: SourceConnection, options: QACompleteClientOptions) {
+    this.sourceId = connection.id;
     this.pageLimit = options.pageLimit ?? QACOMPLETE_PAGE_LIMIT;
-    this.main = new Upstream({
-      sourceId: options.sourceId,
-      baseUrl: serviceRoot(options.baseUrl),
-      headers: { authorization: basicAuth(options.email, options.password) },
-      log: options.log,
-      timeoutMs: options.timeoutMs,
-      policy: options.policy,
-      vendorError: mainApiError,
-    });
-    const automationRoot = serviceRoot(options.automationBaseUrl ?? options.baseUrl);
+    this.main = connection.api(mainApiError, { baseUrl: serviceRoot(connection.baseUrl) });
+    const automationRoot = serviceRoot(options.automationBaseUrl ?? connection.baseUrl);
     for (const host of options.hosts) {
       this.hosts.set(
         String(host.id),
-        new Upstream({
-          sourceId: options.sourceId,
-          baseUrl: automationRoot,
-          headers: { authorization: basicAuth(String(host.id), host.token) },
-          log: options.log,
-          timeoutMs: options.timeoutMs,
-          policy: options.policy,
-          vendorError: automationApiError,
-        }),
+        connection.api(automationApiError, { baseUrl: automationRoot, login: { username: String(host.id), password: host.token } }),
       );
     }
-  }
-
-  get sourceId(): string {
-    return this.main.sourceId;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([this.main, ...this.hosts.values()].map((upstream) => upstream.close()));
   }
 
   /**

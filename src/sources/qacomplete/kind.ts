@@ -8,6 +8,7 @@
  *    "hosts": [{"id": 143, "token": "${QAC_HOST_143_TOKEN}"}]}
  */
 import { checkBaseUrl, type SourceKindSpec } from '../config';
+import { openConnection } from '../connection';
 import { isTimeZone } from './dates';
 import { QACompleteSource } from './source';
 
@@ -55,25 +56,12 @@ export const QACOMPLETE_KIND: SourceKindSpec = {
     return problems;
   },
   create: (config, log) =>
-    new QACompleteSource(
-      {
-        id: config.id,
-        name: config.name,
-        baseUrl: config.baseUrl,
-        automationBaseUrl: typeof config.automationBaseUrl === 'string' ? config.automationBaseUrl.replace(/\/+$/, '') : undefined,
-        email: config.auth.username,
-        password: config.auth.password,
-        hosts: Array.isArray(config.hosts)
-          ? (config.hosts as Array<Record<string, unknown>>).map((h) => ({ id: hostId(h.id)!, token: String(h.token) }))
-          : [],
-        timeZone: typeof config.timeZone === 'string' ? config.timeZone : undefined,
-        timeoutMs: config.timeoutMs,
-        policy: config.policy,
-        // Not config keys (the parser refuses them); tests that build a SourceConfig directly
-        // use them to prove pushdown and paging.
-        pushdown: config.pushdown === false ? false : undefined,
-        pageLimit: typeof config.pageLimit === 'number' ? config.pageLimit : undefined,
-      },
-      log,
-    ),
+    new QACompleteSource(openConnection(config, log), {
+      automationBaseUrl: typeof config.automationBaseUrl === 'string' ? config.automationBaseUrl.replace(/\/+$/, '') : undefined,
+      hosts: Array.isArray(config.hosts) ? (config.hosts as Array<Record<string, unknown>>).map((h) => ({ id: hostId(h.id)!, token: String(h.token) })) : [],
+      timeZone: typeof config.timeZone === 'string' ? config.timeZone : undefined,
+      // Not a config key (the parser refuses it): tests that build a SourceConfig directly use it
+      // to prove paging over small lists.
+      pageLimit: typeof config.pageLimit === 'number' ? config.pageLimit : undefined,
+    }),
 };

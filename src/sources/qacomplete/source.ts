@@ -12,33 +12,27 @@
  */
 import { badInput, ErrorCode, GatewayError, notFound } from '../../model/errors';
 import { sliceHorizon, sliceRuns, type RunFilter, type RunQuery, type RunSlice } from '../../model/runs';
-import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, RunOptionRequest, Source } from '../../model/source';
+import type { AddRunRequest, Batch, DeleteOutcome, RequestScope, RunOptionRequest, Source } from '../../model/source';
 import { QACOMPLETE_STATUS_TABLE } from '../../model/status';
 import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo } from '../../model/types';
-import type { TrafficPolicy } from '../../http/traffic';
+import type { SourceConnection } from '../connection';
 import { numericInput, numericKey, object } from '../payload';
 import { optionMemoKey, readRunOptions, type RunOptionReaders } from '../run-options';
 import { QACompleteClient } from './client';
 import { formatWall, nearTransition } from './dates';
 import { createdAtOf, mapConfigurationOption, mapHost, mapItem, mapProject, mapReleaseOption, mapRun, mapTestOption, mapTestSetOption } from './map';
 
-export interface QACompleteSourceConfig {
-  id: string;
-  name: string;
-  /** The server root; `/rest-api/service/…` is appended. */
-  baseUrl: string;
+/**
+ * The `qacomplete` kind's own keys, beside the connection (whose baseUrl is the server root;
+ * `/rest-api/service/…` is appended, and whose login is the user's email and password).
+ */
+export interface QACompleteOptions {
   /** Where the Test Automation API lives; default baseUrl (decisions.md, "Config"). */
   automationBaseUrl?: string;
-  email: string;
-  password: string;
   /** The test hosts rungraph may read, each with its own security token. */
   hosts?: ReadonlyArray<{ id: number; token: string }>;
   /** IANA zone the server writes its dates in (they carry no offset); default UTC. */
   timeZone?: string;
-  timeoutMs?: number;
-  policy?: Partial<TrafficPolicy>;
-  /** Off only in tests that prove filters give the same answer pushed down or not. */
-  pushdown?: boolean;
   /** Page size for vendor lists; only tests change it (to prove paging over small lists). */
   pageLimit?: number;
 }
@@ -100,29 +94,21 @@ export class QACompleteSource implements Source {
   private pushDates: boolean;
   private pushStatus: boolean;
 
-  constructor(config: QACompleteSourceConfig, log: Logger) {
+  constructor(
+    private readonly connection: SourceConnection,
+    options: QACompleteOptions = {},
+  ) {
     this.info = {
-      id: config.id,
+      id: connection.id,
       kind: 'qacomplete',
-      name: config.name,
+      name: connection.name,
       capabilities: { addRun: true, restartRun: true, closeRun: true, deleteRun: true, hosts: true },
     };
-    this.zone = config.timeZone ?? 'UTC';
-    this.pushDates = config.pushdown ?? true;
-    this.pushStatus = config.pushdown ?? true;
-    this.hostIds = (config.hosts ?? []).map((h) => String(h.id));
-    this.client = new QACompleteClient({
-      sourceId: config.id,
-      baseUrl: config.baseUrl,
-      automationBaseUrl: config.automationBaseUrl,
-      email: config.email,
-      password: config.password,
-      hosts: config.hosts ?? [],
-      log,
-      timeoutMs: config.timeoutMs,
-      policy: config.policy,
-      pageLimit: config.pageLimit,
-    });
+    this.zone = options.timeZone ?? 'UTC';
+    this.pushDates = connection.pushdown ?? true;
+    this.pushStatus = connection.pushdown ?? true;
+    this.hostIds = (options.hosts ?? []).map((h) => String(h.id));
+    this.client = new QACompleteClient(connection, { automationBaseUrl: options.automationBaseUrl, hosts: options.hosts ?? [], pageLimit: options.pageLimit });
   }
 
   private get id(): string {
@@ -503,7 +489,7 @@ export class QACompleteSource implements Source {
   }
 
   close(): Promise<void> {
-    return this.client.close();
+    return this.connection.close();
   }
 }
 

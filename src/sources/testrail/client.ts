@@ -8,42 +8,19 @@
  *   does not exist, which in practice is a wrong baseUrl (decisions.md).
  */
 import { ErrorCode, GatewayError } from '../../model/errors';
-import type { Logger } from '../../model/source';
-import { basicAuth, Upstream, vendorMessageOf, type Method, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
-import type { TrafficPolicy } from '../../http/traffic';
+import { vendorMessageOf, type Method, type Upstream, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
+import type { SourceConnection } from '../connection';
 import { array, object, type Json } from '../payload';
 
 export const TESTRAIL_PAGE_LIMIT = 250;
 
 export type Params = Record<string, string | number | boolean | readonly (string | number)[] | undefined>;
 
-export interface TestRailClientOptions {
-  sourceId: string;
-  baseUrl: string;
-  username: string;
-  password: string;
-  log: Logger;
-  timeoutMs?: number;
-  policy?: Partial<TrafficPolicy>;
-}
-
 export class TestRailClient {
   private readonly upstream: Upstream;
 
-  constructor(options: TestRailClientOptions) {
-    this.upstream = new Upstream({
-      sourceId: options.sourceId,
-      baseUrl: options.baseUrl.replace(/\/+$/, ''),
-      headers: { authorization: basicAuth(options.username, options.password) },
-      log: options.log,
-      timeoutMs: options.timeoutMs,
-      policy: options.policy,
-      vendorError: testRailError,
-    });
-  }
-
-  close(): Promise<void> {
-    return this.upstream.close();
+  constructor(connection: SourceConnection) {
+    this.upstream = connection.api(testRailError);
   }
 
   /**

@@ -6,7 +6,7 @@
  *    "auth": {"username": "qa@example.com", "password": "${TESTRAIL_API_KEY}"}}
  */
 import { hostOf, type SourceKindSpec } from '../config';
-import { connectionConfig } from '../connection';
+import { openConnection } from '../connection';
 import { TestRailSource } from './source';
 
 /** TestRail Cloud's host names; a TestRail Server elsewhere has no published limit. */
@@ -19,5 +19,5 @@ export const TESTRAIL_KIND: SourceKindSpec = {
   optionalKeys: [],
   check: () => [],
   defaultRequestsPerMinute: (baseUrl) => (TESTRAIL_CLOUD.test(hostOf(baseUrl) ?? '') ? TESTRAIL_CLOUD_REQUESTS_PER_MINUTE : null),
-  create: (config, log) => new TestRailSource(connectionConfig(config), log),
+  create: (config, log) => new TestRailSource(openConnection(config, log)),
 };

@@ -8,15 +8,13 @@
  */
 import { badInput, GatewayError, notFound, unsupported } from '../../model/errors';
 import { sliceHorizon, sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
-import type { AddRunRequest, Batch, DeleteOutcome, Logger, RequestScope, RunOptionRequest, Source } from '../../model/source';
+import type { AddRunRequest, Batch, DeleteOutcome, RequestScope, RunOptionRequest, Source } from '../../model/source';
 import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo, TestRailSuiteOption } from '../../model/types';
-import type { ConnectionConfig } from '../connection';
+import type { SourceConnection } from '../connection';
 import { array, numericInput, numericKey, object } from '../payload';
 import { optionMemoKey, pageOf, readRunOptions, type RunOptionReaders } from '../run-options';
 import { TestRailClient, type Params } from './client';
 import { caseIdOfTest, mapCaseOption, mapMilestoneOption, mapProject, mapRun, mapSuiteOption, planClosedOn, planCreatedOn, planIdOf, runsOfPlan, runTemplate } from './map';
-
-export type TestRailSourceConfig = ConnectionConfig;
 
 /** Above this many runs of one project in one batch, one listing is cheaper than get_run each. */
 const LIST_INSTEAD_OF_GET = 3;
@@ -29,23 +27,15 @@ export class TestRailSource implements Source {
   private readonly client: TestRailClient;
   private readonly pushdown: boolean;
 
-  constructor(config: TestRailSourceConfig, log: Logger) {
+  constructor(private readonly connection: SourceConnection) {
     this.info = {
-      id: config.id,
+      id: connection.id,
       kind: 'testrail',
-      name: config.name,
+      name: connection.name,
       capabilities: { addRun: true, restartRun: true, closeRun: true, deleteRun: true, hosts: false },
     };
-    this.pushdown = config.pushdown ?? true;
-    this.client = new TestRailClient({
-      sourceId: config.id,
-      baseUrl: config.baseUrl,
-      username: config.username,
-      password: config.password,
-      log,
-      timeoutMs: config.timeoutMs,
-      policy: config.policy,
-    });
+    this.pushdown = connection.pushdown ?? true;
+    this.client = new TestRailClient(connection);
   }
 
   private get id(): string {
@@ -334,7 +324,7 @@ export class TestRailSource implements Source {
   }
 
   close(): Promise<void> {
-    return this.client.close();
+    return this.connection.close();
   }
 }
 
