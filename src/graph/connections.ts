@@ -6,7 +6,7 @@
  */
 import { badInput } from '../model/errors';
 import type { RunPosition } from '../model/runs';
-import type { RunPositions } from '../model/reads';
+import type { RunPositions, SourceAnswer } from '../model/reads';
 import type { Host, Key, Project, Run, RunOptionList, SourceKind, TestRailSuiteOption } from '../model/types';
 
 export interface RunEdgeModel {
@@ -16,6 +16,9 @@ export interface RunEdgeModel {
 export interface RunConnectionModel {
   edges: RunEdgeModel[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  answeredBy: SourceAnswer[];
+  /** Counted only when a client selects totalCount. */
+  totalCount: () => number | null;
 }
 export interface ProjectEdgeModel {
   cursor: string;
@@ -24,6 +27,7 @@ export interface ProjectEdgeModel {
 export interface ProjectConnectionModel {
   edges: ProjectEdgeModel[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  answeredBy: SourceAnswer[];
 }
 export interface HostEdgeModel {
   cursor: string;
@@ -32,6 +36,7 @@ export interface HostEdgeModel {
 export interface HostConnectionModel {
   edges: HostEdgeModel[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  answeredBy: SourceAnswer[];
 }
 export interface DeleteRunResultModel {
   id: string;

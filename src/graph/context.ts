@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import DataLoader from 'dataloader';
 import { asGatewayError, type GatewayError } from '../model/errors';
-import type { ReadService } from '../model/reads';
+import type { Consistency, ReadService } from '../model/reads';
 import { createScope } from '../model/scope';
 import type { Batch, Logger, RequestScope } from '../model/source';
 import type { SourceSet } from '../model/sources';
@@ -40,7 +40,10 @@ export interface GraphContext {
   reads: ReadService;
   writes: RunWrites;
   scope: RequestScope;
+  /** Lookups as INDEXED reads answer them (the default everywhere). */
   loaders: Loaders;
+  /** Lookups for fields asked with `consistency: LIVE`; made on first use. */
+  liveLoaders(): Loaders;
   partialFailures: PartialFailure[];
   /** Off only in the benchmark's "naive" contender: every nested field then fetches on its own. */
   batching: boolean;
@@ -66,6 +69,7 @@ export function createContext(options: ContextOptions): GraphContext {
   const batching = options.batching ?? true;
   const scope = createScope({ id: requestId, log: options.log, memoize: batching });
   const { sources, reads, writes } = options;
+  let live: Loaders | undefined;
   return {
     requestId,
     sources,
@@ -75,15 +79,20 @@ export function createContext(options: ContextOptions): GraphContext {
     partialFailures: [],
     batching,
     operation: {},
-    loaders: {
-      project: new RefLoader((sourceId, keys) => reads.getProjects(scope, sourceId, keys), batching),
-      run: new RefLoader((sourceId, keys) => reads.getRuns(scope, sourceId, keys), batching),
-      host: new RefLoader((sourceId, keys) => reads.getHosts(scope, sourceId, keys), batching),
-      hostsOfSource: new DataLoader<string, Host[]>(
-        (ids) => Promise.all(ids.map((id) => reads.listHosts(scope, id).catch((e: unknown) => asGatewayError(e, id)))),
-        { cache: batching },
-      ),
-    },
+    loaders: createLoaders(reads, scope, batching, 'INDEXED'),
+    liveLoaders: () => (live ??= createLoaders(reads, scope, batching, 'LIVE')),
+  };
+}
+
+function createLoaders(reads: ReadService, scope: RequestScope, batching: boolean, consistency: Consistency): Loaders {
+  return {
+    project: new RefLoader((sourceId, keys) => reads.getProjects(scope, sourceId, keys, consistency), batching),
+    run: new RefLoader((sourceId, keys) => reads.getRuns(scope, sourceId, keys, consistency), batching),
+    host: new RefLoader((sourceId, keys) => reads.getHosts(scope, sourceId, keys, consistency), batching),
+    hostsOfSource: new DataLoader<string, Host[]>(
+      (ids) => Promise.all(ids.map((id) => reads.listHosts(scope, id, consistency).catch((e: unknown) => asGatewayError(e, id)))),
+      { cache: batching },
+    ),
   };
 }
 

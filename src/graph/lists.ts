@@ -9,7 +9,7 @@ import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { badInput, type GatewayError } from '../model/errors';
 import { sameKey, type RunFilter } from '../model/runs';
 import type { Key, Run } from '../model/types';
-import type { ListPage, OffsetListQuery, RunListQuery } from '../model/reads';
+import type { Consistency, ListPage, OffsetListQuery, RunListQuery } from '../model/reads';
 import type { GraphContext, RefLoader } from './context';
 import type { RunFilter as RunFilterInput } from './__generated__/resolvers';
 import { checkFirst, decodeOffsetCursor, decodeRunCursor, encodeOffsetCursor, encodeRunCursor, type RunConnectionModel } from './connections';
@@ -19,6 +19,7 @@ export interface RunListArgs {
   filter?: RunFilterInput | null;
   first?: number | null;
   after?: string | null;
+  consistency?: Consistency | null;
 }
 
 /** What a nested list is pinned to: the parent project or host. */
@@ -30,7 +31,12 @@ export interface RunListPin {
 
 /** The GraphQL arguments of a run list as the read service takes them; every bad input is BAD_USER_INPUT here. */
 export function runListQuery(ctx: GraphContext, args: RunListArgs, pin?: RunListPin): RunListQuery {
-  return { first: checkFirst(args.first), after: decodeRunCursor(args.after), filters: runFilters(ctx, args.filter, pin) };
+  return {
+    first: checkFirst(args.first),
+    after: decodeRunCursor(args.after),
+    filters: runFilters(ctx, args.filter, pin),
+    consistency: args.consistency ?? 'INDEXED',
+  };
 }
 
 function runFilters(ctx: GraphContext, input: RunFilterInput | null | undefined, pin?: RunListPin): Map<string, RunFilter> {
@@ -109,6 +115,8 @@ export async function runConnection(
   recordFailures(ctx, info, page.failures);
   for (const { run } of page.edges) ctx.loaders.run.prime({ sourceId: run.sourceId, key: run.key }, run);
   return {
+    answeredBy: page.answeredBy,
+    totalCount: page.totalCount,
     edges: page.edges.map(({ run, positions }) => ({ cursor: encodeRunCursor(positions), node: run })),
     // An empty page (first: 0) still ends somewhere: where it started. A null endCursor next to
     // hasNextPage: true would send a client that follows it back to the start, forever.
@@ -163,6 +171,7 @@ export interface OffsetListArgs {
   sourceIds?: readonly string[] | null;
   first?: number | null;
   after?: string | null;
+  consistency?: Consistency | null;
 }
 
 export function offsetListQuery(ctx: GraphContext, kind: 'projects' | 'hosts', args: OffsetListArgs): OffsetListQuery {
@@ -170,6 +179,7 @@ export function offsetListQuery(ctx: GraphContext, kind: 'projects' | 'hosts', a
     sourceIds: ctx.sources.select(args.sourceIds).map((s) => s.info.id),
     first: checkFirst(args.first),
     offset: decodeOffsetCursor(kind, args.after),
+    consistency: args.consistency ?? 'INDEXED',
   };
 }
 
@@ -188,5 +198,5 @@ export async function offsetConnection<T extends { sourceId: string; key: Key }>
   recordFailures(ctx, info, result.failures);
   for (const { item } of result.items) loader.prime({ sourceId: item.sourceId, key: item.key }, item);
   const edges = result.items.map(({ item, offset: at }) => ({ cursor: encodeOffsetCursor(kind, at), node: item }));
-  return { edges, pageInfo: { hasNextPage: result.hasNextPage, endCursor: edges.at(-1)?.cursor ?? encodeOffsetCursor(kind, offset) } };
+  return { edges, answeredBy: result.answeredBy, pageInfo: { hasNextPage: result.hasNextPage, endCursor: edges.at(-1)?.cursor ?? encodeOffsetCursor(kind, offset) } };
 }

@@ -9,8 +9,8 @@
  * A failing source keeps its position and is reported; the others still answer.
  */
 import { asGatewayError, type GatewayError } from './errors';
-import type { ListPage, OffsetListQuery, ReadService, RunListQuery, RunPage } from './reads';
-import { compareRuns, positionOf, type RunPosition } from './runs';
+import type { ListPage, OffsetListQuery, ReadService, RunListQuery, RunPage, SourceAnswer, SyncStatus } from './reads';
+import { compareRuns, positionOf, type RunPosition, type RunQuery, type RunSlice } from './runs';
 import type { Batch, RequestScope, RunOptionRequest, Source } from './source';
 import type { SourceSet } from './sources';
 import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage } from './types';
@@ -18,48 +18,23 @@ import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionP
 export class LiveReads implements ReadService {
   constructor(private readonly sources: SourceSet) {}
 
-  async pageRuns(scope: RequestScope, query: RunListQuery): Promise<RunPage> {
-    const { filters, first, after, onSlice } = query;
-    const participants = this.sources.all.filter((s) => filters.has(s.info.id));
-    const answers = await Promise.all(
-      participants.map(async (source) => {
-        try {
-          const slice = await source.listRuns(scope, { filter: filters.get(source.info.id)!, after: after[source.info.id], limit: first });
-          onSlice?.(slice.runs);
-          return { source, slice };
-        } catch (error) {
-          return { source, error: asGatewayError(error, source.info.id) };
-        }
-      }),
-    );
-    const failures: GatewayError[] = [];
-    const merged: Run[] = [];
-    let sourceHasMore = false;
-    for (const answer of answers) {
-      if ('error' in answer && answer.error) {
-        failures.push(answer.error);
-        scope.log.warn({ source: answer.source.info.id, code: answer.error.code }, 'source failed during a run page');
-        continue;
-      }
-      merged.push(...answer.slice!.runs);
-      sourceHasMore ||= answer.slice!.hasMore;
-    }
-    merged.sort(compareRuns);
-    const taken = merged.slice(0, first);
-    const positions: Record<string, RunPosition> = { ...after };
-    const edges = taken.map((run) => {
-      positions[run.sourceId] = positionOf(run);
-      return { run, positions: { ...positions } };
-    });
-    return { edges, hasNextPage: merged.length > first || sourceHasMore, endPositions: positions, failures };
+  syncStatus(): SyncStatus {
+    return { state: 'OFF', syncedAt: null, indexedRuns: 0, backfillProgress: null, lastError: null };
+  }
+
+  pageRuns(scope: RequestScope, query: RunListQuery): Promise<RunPage> {
+    const participants = this.sources.all
+      .filter((s) => query.filters.has(s.info.id))
+      .map((source) => ({ sourceId: source.info.id, mode: 'LIVE' as const, syncedAt: null, slice: (q: RunQuery) => source.listRuns(scope, q) }));
+    return mergeRunPages(scope, query, participants);
   }
 
   pageProjects(scope: RequestScope, query: OffsetListQuery): Promise<ListPage<Project>> {
-    return pageLists(this.chosen(query), query, (s) => s.listProjects(scope));
+    return pageLists(query, this.chosen(query).map((s) => live(s, () => s.listProjects(scope))));
   }
 
   pageHosts(scope: RequestScope, query: OffsetListQuery): Promise<ListPage<Host>> {
-    return pageLists(this.chosen(query).filter((s) => s.info.capabilities.hosts), query, (s) => s.listHosts(scope));
+    return pageLists(query, this.chosen(query).filter((s) => s.info.capabilities.hosts).map((s) => live(s, () => s.listHosts(scope))));
   }
 
   getRuns(scope: RequestScope, sourceId: string, keys: readonly Key[]): Promise<Batch<Run>> {
@@ -87,17 +62,88 @@ export class LiveReads implements ReadService {
   }
 }
 
+/** One source's part of a run page: how it answers, and its slice. */
+export interface RunPageParticipant {
+  sourceId: string;
+  mode: 'INDEXED' | 'LIVE';
+  syncedAt: number | null;
+  slice(query: RunQuery): Promise<RunSlice> | RunSlice;
+  /** Indexed sources can count every match; live ones cannot without reading everything. */
+  count?(): number;
+}
+
+/**
+ * Asks every participant for `first` runs after its own position, merges them in the one run
+ * order and records where each source stands after every edge. A failing participant keeps its
+ * position, adds one failure and a FAILED answer; the others still answer.
+ */
+export async function mergeRunPages(scope: RequestScope, query: RunListQuery, participants: readonly RunPageParticipant[]): Promise<RunPage> {
+  const { filters, first, after, onSlice } = query;
+  const answers = await Promise.all(
+    participants.map(async (p) => {
+      try {
+        const slice = await p.slice({ filter: filters.get(p.sourceId)!, after: after[p.sourceId], limit: first });
+        onSlice?.(slice.runs);
+        return { p, slice };
+      } catch (error) {
+        return { p, error: asGatewayError(error, p.sourceId) };
+      }
+    }),
+  );
+  const failures: GatewayError[] = [];
+  const answeredBy: SourceAnswer[] = [];
+  const merged: Run[] = [];
+  let sourceHasMore = false;
+  for (const answer of answers) {
+    if (answer.error) {
+      failures.push(answer.error);
+      answeredBy.push({ sourceId: answer.p.sourceId, mode: 'FAILED', syncedAt: null, errorCode: answer.error.code });
+      scope.log.warn({ source: answer.p.sourceId, code: answer.error.code }, 'source failed during a run page');
+      continue;
+    }
+    answeredBy.push({ sourceId: answer.p.sourceId, mode: answer.p.mode, syncedAt: answer.p.syncedAt, errorCode: null });
+    merged.push(...answer.slice!.runs);
+    sourceHasMore ||= answer.slice!.hasMore;
+  }
+  merged.sort(compareRuns);
+  const taken = merged.slice(0, first);
+  const positions: Record<string, RunPosition> = { ...after };
+  const edges = taken.map((run) => {
+    positions[run.sourceId] = positionOf(run);
+    return { run, positions: { ...positions } };
+  });
+  const countable = failures.length === 0 && participants.every((p) => p.count);
+  return {
+    edges,
+    hasNextPage: merged.length > first || sourceHasMore,
+    endPositions: positions,
+    failures,
+    answeredBy,
+    totalCount: () => (countable ? participants.reduce((n, p) => n + p.count!(), 0) : null),
+  };
+}
+
+/** One source's part of a project or host list. */
+export interface ListParticipant<T> {
+  sourceId: string;
+  mode: 'INDEXED' | 'LIVE';
+  syncedAt: number | null;
+  items(): Promise<T[]> | T[];
+}
+
+const live = <T>(source: Source, items: () => Promise<T[]>): ListParticipant<T> => ({ sourceId: source.info.id, mode: 'LIVE', syncedAt: null, items });
+
 /**
  * Projects and hosts are short lists each vendor returns whole: concatenate them in config order
- * and page by offset. A failed source contributes nothing and one failure.
+ * and page by offset. A failed source contributes nothing, one failure and a FAILED answer.
  */
-async function pageLists<T>(sources: readonly Source[], { first, offset }: OffsetListQuery, list: (source: Source) => Promise<T[]>): Promise<ListPage<T>> {
+export async function pageLists<T>({ first, offset }: OffsetListQuery, participants: readonly ListParticipant<T>[]): Promise<ListPage<T>> {
   const answers = await Promise.all(
-    sources.map(async (source) => {
+    participants.map(async (p) => {
       try {
-        return { items: await list(source) };
+        return { p, items: await p.items() };
       } catch (error) {
-        return { items: [] as T[], error: asGatewayError(error, source.info.id) };
+        return { p, items: [] as T[], error: asGatewayError(error, p.sourceId) };
       }
     }),
   );
@@ -106,5 +152,8 @@ async function pageLists<T>(sources: readonly Source[], { first, offset }: Offse
     items: all.slice(offset, offset + first).map((item, i) => ({ item, offset: offset + i + 1 })),
     hasNextPage: all.length > offset + first,
     failures: answers.flatMap((a) => (a.error ? [a.error] : [])),
+    answeredBy: answers.map(({ p, error }) =>
+      error ? { sourceId: p.sourceId, mode: 'FAILED' as const, syncedAt: null, errorCode: error.code } : { sourceId: p.sourceId, mode: p.mode, syncedAt: p.syncedAt, errorCode: null },
+    ),
   };
 }

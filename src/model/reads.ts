@@ -9,6 +9,33 @@ import type { RunFilter, RunPosition } from './runs';
 import type { Batch, RequestScope, RunOptionRequest } from './source';
 import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage } from './types';
 
+/** How a read is answered (decisions.md, Run index): from the index once a source is backfilled, or from the vendor now. */
+export type Consistency = 'INDEXED' | 'LIVE';
+
+/** How one source took part in a list's answer; it rides in the data (SourceAnswer in the schema). */
+export interface SourceAnswer {
+  sourceId: string;
+  mode: 'INDEXED' | 'LIVE' | 'FAILED';
+  /** INDEXED: when (epoch seconds) the newest completed refresh cycle this answer reflects began. */
+  syncedAt: number | null;
+  /** FAILED: the code of the error raised for this source at the list's path. */
+  errorCode: string | null;
+}
+
+export type SyncState = 'BACKFILLING' | 'FRESH' | 'STALE' | 'FAILING' | 'OFF';
+
+/** How current one source's part of the run index is (Source.sync). */
+export interface SyncStatus {
+  state: SyncState;
+  /** Epoch seconds: the start of the newest completed cycle. */
+  syncedAt: number | null;
+  indexedRuns: number;
+  /** 0–1 while backfilling. */
+  backfillProgress: number | null;
+  /** Code and message, never a credential. */
+  lastError: string | null;
+}
+
 /** Where each source stands in a walk; a source that is absent has not started. */
 export type RunPositions = Readonly<Record<string, RunPosition>>;
 
@@ -24,6 +51,8 @@ export interface RunListQuery {
    * starts the lookups those runs need there, so they overlap the other sources' reads.
    */
   onSlice?: (runs: readonly Run[]) => void;
+  /** Default INDEXED. */
+  consistency?: Consistency;
 }
 
 export interface RunPageEdge {
@@ -38,6 +67,10 @@ export interface RunPage {
   endPositions: RunPositions;
   /** One per source that could not answer; the page holds the others' runs. */
   failures: GatewayError[];
+  /** One per source asked, in source order. */
+  answeredBy: SourceAnswer[];
+  /** All matching runs over every page, when every source answered from the index; else null. Computed on demand. */
+  totalCount(): number | null;
 }
 
 /** One page of an offset-paged list over several sources (projects, hosts). */
@@ -46,6 +79,7 @@ export interface OffsetListQuery {
   sourceIds: readonly string[];
   first: number;
   offset: number;
+  consistency?: Consistency;
 }
 
 export interface ListPage<T> {
@@ -53,20 +87,24 @@ export interface ListPage<T> {
   items: Array<{ item: T; offset: number }>;
   hasNextPage: boolean;
   failures: GatewayError[];
+  answeredBy: SourceAnswer[];
 }
 
 export interface ReadService {
+  /** Per source; OFF for every source of a service without an index. */
+  syncStatus(sourceId: string): SyncStatus;
+
   pageRuns(scope: RequestScope, query: RunListQuery): Promise<RunPage>;
   pageProjects(scope: RequestScope, query: OffsetListQuery): Promise<ListPage<Project>>;
   /** Sources without hosts take no part. */
   pageHosts(scope: RequestScope, query: OffsetListQuery): Promise<ListPage<Host>>;
 
   /** Lookups, per source, results in key order (a missing object is a NOT_FOUND in its slot). */
-  getRuns(scope: RequestScope, sourceId: string, keys: readonly Key[]): Promise<Batch<Run>>;
-  getProjects(scope: RequestScope, sourceId: string, keys: readonly Key[]): Promise<Batch<Project>>;
-  getHosts(scope: RequestScope, sourceId: string, keys: readonly Key[]): Promise<Batch<Host>>;
+  getRuns(scope: RequestScope, sourceId: string, keys: readonly Key[], consistency?: Consistency): Promise<Batch<Run>>;
+  getProjects(scope: RequestScope, sourceId: string, keys: readonly Key[], consistency?: Consistency): Promise<Batch<Project>>;
+  getHosts(scope: RequestScope, sourceId: string, keys: readonly Key[], consistency?: Consistency): Promise<Batch<Host>>;
   /** Every host of one source (QAComplete runs name their host; the graph matches the name). */
-  listHosts(scope: RequestScope, sourceId: string): Promise<Host[]>;
+  listHosts(scope: RequestScope, sourceId: string, consistency?: Consistency): Promise<Host[]>;
 
   /** What addRun can start a run from in one project. */
   listRunOptions<L extends RunOptionList>(scope: RequestScope, sourceId: string, request: RunOptionRequest<L>): Promise<RunOptionPage<RunOptionLists[L]>>;

@@ -28,5 +28,13 @@ export const nodeResolvers: Resolvers = {
   },
   Source: {
     kind: (source) => SOURCE_KINDS[source.kind],
+    sync: (source, _args, ctx) => ctx.reads.syncStatus(source.id),
+  },
+  SourceSync: {
+    lagSeconds: (sync) => (sync.syncedAt === null ? null : Math.max(0, Math.floor(Date.now() / 1000 - sync.syncedAt))),
+  },
+  SourceAnswer: {
+    source: (answer, _args, ctx) => ctx.sources.ofId(answer.sourceId).info,
+    mode: (answer) => answer.mode,
   },
 };

@@ -1,18 +1,19 @@
 import type { Project } from '../../model/types';
+import type { Consistency } from '../../model/reads';
 import type { GraphContext } from '../context';
 import type { Resolvers } from '../__generated__/resolvers';
 import { decodeId, encodeId } from '../ids';
 import { offsetConnection, runConnection } from '../lists';
 
-export async function loadProject(ctx: GraphContext, id: string): Promise<Project> {
+export async function loadProject(ctx: GraphContext, id: string, consistency: Consistency = 'INDEXED'): Promise<Project> {
   const { sourceId, key } = decodeId(id, ['Project']);
   ctx.sources.ofId(sourceId);
-  return ctx.loaders.project.load({ sourceId, key });
+  return (consistency === 'LIVE' ? ctx.liveLoaders() : ctx.loaders).project.load({ sourceId, key });
 }
 
 export const projectResolvers: Resolvers = {
   Query: {
-    project: (_parent, { id }, ctx) => loadProject(ctx, id),
+    project: (_parent, { id, consistency }, ctx) => loadProject(ctx, id, consistency),
     projects: (_parent, args, ctx, info) =>
       offsetConnection(ctx, info, 'projects', args, (query) => ctx.reads.pageProjects(ctx.scope, query), ctx.loaders.project),
   },

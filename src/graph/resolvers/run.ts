@@ -1,18 +1,19 @@
 import type { Run } from '../../model/types';
+import type { Consistency } from '../../model/reads';
 import type { GraphContext } from '../context';
 import type { Resolvers } from '../__generated__/resolvers';
 import { decodeId, encodeId } from '../ids';
 import { runConnection } from '../lists';
 
-export async function loadRun(ctx: GraphContext, id: string): Promise<Run> {
+export async function loadRun(ctx: GraphContext, id: string, consistency: Consistency = 'INDEXED'): Promise<Run> {
   const { sourceId, key } = decodeId(id, ['Run']);
   ctx.sources.ofId(sourceId);
-  return ctx.loaders.run.load({ sourceId, key });
+  return (consistency === 'LIVE' ? ctx.liveLoaders() : ctx.loaders).run.load({ sourceId, key });
 }
 
 export const runResolvers: Resolvers = {
   Query: {
-    run: (_parent, { id }, ctx) => loadRun(ctx, id),
+    run: (_parent, { id, consistency }, ctx) => loadRun(ctx, id, consistency),
     runs: (_parent, args, ctx, info) => runConnection(ctx, info, args),
   },
   Run: {
