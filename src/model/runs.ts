@@ -64,6 +64,19 @@ export interface RunSlice {
   hasMore: boolean;
 }
 
+/**
+ * The exclusive upper bound on `createdAt` of what a query can still return: `createdBefore`, or
+ * the position's second + 1, whichever is lower — runs created in the position's own second may
+ * still follow it in the order (ties go by source id, then native id), so the position only rules
+ * out the seconds after its own. Undefined when neither bounds the query. Sources push it down as
+ * their vendor's "created before" (an inclusive vendor bound is this minus one second).
+ */
+export function createdBeforeBound(query: RunQuery): number | undefined {
+  const position = query.after?.createdAt;
+  const bounds = [query.filter.createdBefore, position != null ? position + 1 : undefined].filter((b): b is number => b !== undefined);
+  return bounds.length === 0 ? undefined : Math.min(...bounds);
+}
+
 export const sameKey = (a: Key, b: Key) => a.length === b.length && a.every((part, i) => part === b[i]);
 
 /**

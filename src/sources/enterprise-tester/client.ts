@@ -13,6 +13,7 @@
 import { ErrorCode, GatewayError } from '../../model/errors';
 import { vendorMessageOf, type Method, type Upstream, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
 import type { SourceConnection } from '../connection';
+import { readAllPages } from '../paging';
 import { array, object } from '../payload';
 
 /** OData pages rungraph asks for; the maximum `$top` is unverified (§13), a vendor test shows 100. */
@@ -62,17 +63,12 @@ export class EnterpriseTesterClient {
    * so the envelope carries `Total`. A server that leaves `Total` out is read until a short page.
    */
   async odataAll(route: string, params: Params = {}): Promise<unknown[]> {
-    const items: unknown[] = [];
-    for (let page = 0; page < 10_000; page++) {
-      const { items: pageItems, total } = readPage(
-        await this.get(route, [], { ...params, $top: ET_ODATA_PAGE, $skip: items.length, $inlinecount: 'allpages' }),
-        route,
-      );
-      items.push(...pageItems);
-      if (pageItems.length === 0) return items;
-      if (total !== null ? items.length >= total : pageItems.length < ET_ODATA_PAGE) return items;
-    }
-    throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `${route} kept announcing more pages.`, { source: this.upstream.sourceId });
+    return readAllPages(route, this.upstream.sourceId, async (skip) => {
+      const { items, total } = readPage(await this.get(route, [], { ...params, $top: ET_ODATA_PAGE, $skip: skip, $inlinecount: 'allpages' }), route);
+      const read = skip + items.length;
+      const last = items.length === 0 || (total !== null ? read >= total : items.length < ET_ODATA_PAGE);
+      return { items, next: last ? null : read };
+    });
   }
 
   private async call(method: Method, route: string, args: readonly string[], params: Params, body?: unknown): Promise<WriteAnswer> {

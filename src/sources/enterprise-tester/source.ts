@@ -15,6 +15,7 @@ import { sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
 import type { AddRunRequest, Batch, DeleteOutcome, RequestScope, RunOptionRequest, Source } from '../../model/source';
 import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo } from '../../model/types';
 import type { SourceConnection } from '../connection';
+import { MAX_PAGES } from '../paging';
 import { readRunOptions } from '../run-options';
 import { EnterpriseTesterClient, type Params } from './client';
 import { EnterpriseTesterRunOptions } from './options';
@@ -141,7 +142,7 @@ export class EnterpriseTesterSource implements Source {
     const read: Run[] = [];
     let skip = 0;
     let top = first;
-    for (let round = 0; round < 10_000; round++) {
+    for (let round = 0; round < MAX_PAGES; round++) {
       const page = await this.runPage(scope, plan.tql, skip, top, plan.knownProject);
       read.push(...page.runs);
       skip += page.count;

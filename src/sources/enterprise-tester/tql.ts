@@ -16,7 +16,7 @@
  *   not through `Completed`, whose TQL name is not documented: a run reads "In Progress" until it is
  *   completed (§6, §7; "whether Status changes before completion" is itself unverified, §13).
  */
-import type { RunPosition, RunQuery } from '../../model/runs';
+import { createdBeforeBound, type RunPosition, type RunQuery } from '../../model/runs';
 import type { RunConclusion, RunStatus } from '../../model/types';
 import { ET_CONCLUSION_STATUS, ET_OPEN_STATUS } from './map';
 
@@ -112,9 +112,11 @@ export function runTql(query: RunQuery, pushdown: boolean): RunTql {
     else exact = false;
   }
 
-  // Created bounds and the cursor: createdAfter ≥, createdBefore <, and at or before the
-  // position (its own second may hold runs after it in our order; they are told apart here).
-  const upper = minDefined(filter.createdBefore !== undefined ? filter.createdBefore - 1 : undefined, positionSecond(query.after));
+  // Created bounds and the cursor: createdAfter ≥, and below createdBeforeBound — TQL's `<=` on
+  // whole seconds, so one second less (the position's own second stays in: its ties are told
+  // apart in the gateway).
+  const before = createdBeforeBound(query);
+  const upper = before === undefined ? undefined : before - 1;
   const lower = filter.createdAfter;
   if (upper !== undefined && lower !== undefined && lower > upper) none = true;
   let positionPushed = false;
@@ -130,10 +132,4 @@ export function runTql(query: RunQuery, pushdown: boolean): RunTql {
 
 function positionSecond(after: RunPosition | undefined): number | undefined {
   return after && after.createdAt !== null ? after.createdAt : undefined;
-}
-
-function minDefined(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Math.min(a, b);
 }

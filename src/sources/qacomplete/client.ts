@@ -13,6 +13,7 @@
 import { ErrorCode, GatewayError } from '../../model/errors';
 import { vendorMessageOf, type Method, type Upstream, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
 import type { SourceConnection } from '../connection';
+import { readAllPages } from '../paging';
 import { array, object, type Json } from '../payload';
 
 export const QACOMPLETE_PAGE_LIMIT = 1000;
@@ -84,16 +85,7 @@ export class QACompleteClient {
 
   /** Every item of a list from `offset` on (and before `end`, if given: a part already read), page by page (§5). */
   async all(route: string, args: readonly (string | number)[], params: Params = {}, offset = 0, end = Infinity): Promise<unknown[]> {
-    const items: unknown[] = [];
-    let next: number | null = offset;
-    for (let page = 0; page < 10_000 && next !== null; page++) {
-      if (next >= end) return items;
-      const answer = await this.page(route, args, params, next);
-      items.push(...answer.items);
-      next = answer.next;
-    }
-    if (next !== null) throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `${route} kept announcing more pages.`, { source: this.sourceId });
-    return items;
+    return readAllPages(route, this.sourceId, (at) => this.page(route, args, params, at), offset, end);
   }
 
   /**

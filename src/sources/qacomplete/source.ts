@@ -11,11 +11,13 @@
  * so a host's runs are the runs whose `test_host` is that host's name.
  */
 import { badInput, ErrorCode, GatewayError, notFound } from '../../model/errors';
-import { sliceHorizon, sliceRuns, type RunFilter, type RunQuery, type RunSlice } from '../../model/runs';
+import { createdBeforeBound, sliceRuns, type RunFilter, type RunQuery, type RunSlice } from '../../model/runs';
 import type { AddRunRequest, Batch, DeleteOutcome, RequestScope, RunOptionRequest, Source } from '../../model/source';
 import { QACOMPLETE_STATUS_TABLE } from '../../model/status';
 import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo } from '../../model/types';
+import { getOrList } from '../batch';
 import type { SourceConnection } from '../connection';
+import { narrowedSlice, type NarrowedPart } from '../narrowing';
 import { numericInput, numericKey, object } from '../payload';
 import { optionMemoKey, readRunOptions, type RunOptionReaders } from '../run-options';
 import { QACompleteClient } from './client';
@@ -58,9 +60,6 @@ const NARROW_FROM_PAGES = 3;
 
 /** How far before a page's horizon a narrowed read starts (listRunsNarrowed). */
 const HORIZON_MARGIN_S = 86_400;
-
-/** At this many runs of one project in one batch, one listing is cheaper than a GET each. */
-const LIST_INSTEAD_OF_GET = 3;
 
 const AWAITING = 'awaiting run';
 const SKIPPED = 'Skipped';
@@ -153,14 +152,15 @@ export class QACompleteSource implements Source {
   }
 
   /**
-   * The slice without walking long histories. Every project's first page comes first; a project
-   * with at least NARROW_FROM_PAGES more pages also has its last page read: servers tend to list by
-   * ascending id (the automation API's currentruns is documented so), and the end then holds the
-   * newest runs. Only the cost depends on that, never the answer. Once those pages hold more runs
-   * than the slice needs, they fix a horizon (sliceHorizon), and such a project is read again from
-   * a day before the horizon on (`DateCreated >=`): the vendor compares wall times in its own zone,
-   * and a day's margin keeps a server that reads the bound in another zone from cutting runs the
-   * slice needs. Shorter lists, and every list without a horizon, are read to the end as before.
+   * The slice without walking long histories (sources/narrowing.ts has the algorithm; these are
+   * QAComplete's reads). A project opens with its first page; one with at least NARROW_FROM_PAGES
+   * more pages also has its last page read: servers tend to list by ascending id (the automation
+   * API's currentruns is documented so), and the end then holds the newest runs. Only the cost
+   * depends on that, never the answer. Past a horizon such a project is read again from a day
+   * before it on (`DateCreated >=`): the vendor compares wall times in its own zone, and a day's
+   * margin keeps a server that reads the bound in another zone from cutting runs the slice needs.
+   * Shorter lists, every list without a horizon, and every list once the server refused date
+   * filters are walked to the end.
    */
   private async listRunsNarrowed(
     scope: RequestScope,
@@ -169,52 +169,54 @@ export class QACompleteSource implements Source {
     query: RunQuery,
     hostMatches: ((run: Run) => boolean) | undefined,
   ): Promise<RunSlice> {
-    const firsts = await Promise.all(projectIds.map((id) => this.firstRunsPage(scope, id, pushed)));
     const long = (first: RunsPage): first is RunsPage & { next: number; total: number } =>
       first.next !== null && first.total !== null && first.total - first.next >= NARROW_FROM_PAGES * Math.max(1, first.runs.length);
-    const lasts = await Promise.all(
-      firsts.map(async (first, i) => {
-        if (!long(first)) return undefined;
-        const offset = first.total - first.runs.length;
-        const page = await this.client.page(ROUTES.runs, [projectIds[i]], { filter: first.text === '' ? undefined : first.text }, offset);
-        return { offset, runs: this.mapRuns(page.items) };
-      }),
-    );
-    const horizon = sliceHorizon([...firsts.flatMap((f) => f.runs), ...lasts.flatMap((l) => l?.runs ?? [])], query, hostMatches);
-    const perProject = await Promise.all(
-      firsts.map(async (first, i) => {
-        if (first.next === null) return first.runs;
-        const last = lasts[i];
-        if (last === undefined || horizon === undefined || !this.pushDates) {
-          // Walk on, up to the last page if that is already read.
-          const middle = await this.readRuns(projectIds[i], first.text, first.next, last?.offset);
-          return [...first.runs, ...middle, ...(last?.runs ?? [])];
+    const parts = await Promise.all(
+      projectIds.map(async (projectId): Promise<NarrowedPart> => {
+        const first = await this.firstRunsPage(scope, projectId, pushed);
+        let last: { offset: number; runs: Run[] } | undefined;
+        if (long(first)) {
+          const offset = first.total - first.runs.length;
+          const page = await this.client.page(ROUTES.runs, [projectId], { filter: first.text === '' ? undefined : first.text }, offset);
+          last = { offset, runs: this.mapRuns(page.items) };
         }
-        const from = Math.max(horizon - HORIZON_MARGIN_S, query.filter.createdAfter ?? -Infinity);
-        const narrowed = this.pushable({ ...query, filter: { ...query.filter, createdAfter: from } });
-        return [...first.runs, ...last.runs, ...(await this.projectRuns(scope, projectIds[i], narrowed))];
+        const next = first.next;
+        const lastRuns = last?.runs ?? [];
+        return {
+          opening: [...first.runs, ...lastRuns],
+          rest:
+            next === null
+              ? undefined
+              : async (horizon) => {
+                  if (last === undefined || horizon === undefined || !this.pushDates) {
+                    // Walk on, up to the last page if that is already read.
+                    const middle = await this.readRuns(projectId, first.text, next, last?.offset);
+                    return [...first.runs, ...middle, ...lastRuns];
+                  }
+                  const from = Math.max(horizon - HORIZON_MARGIN_S, query.filter.createdAfter ?? -Infinity);
+                  const narrowed = this.pushable({ ...query, filter: { ...query.filter, createdAfter: from } });
+                  return [...first.runs, ...last.runs, ...(await this.projectRuns(scope, projectId, narrowed))];
+                },
+        };
       }),
     );
-    return sliceRuns(perProject.flat(), query, hostMatches);
+    return narrowedSlice(query, parts, hostMatches);
   }
 
-  async getRuns(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Run>> {
-    const perProject = new Map<string, number>();
-    for (const key of keys) perProject.set(key[1], (perProject.get(key[1]) ?? 0) + 1);
-    return Promise.all(
-      keys.map(async (key) => {
-        try {
-          const { runId, projectId } = this.runKey(key);
-          const listed = scope.peek<Run[]>(this.runsKey(String(projectId), ''));
-          if (!listed && (perProject.get(key[1]) ?? 0) < LIST_INSTEAD_OF_GET) return await this.getRun(scope, projectId, runId);
-          const runs = await (listed ?? this.projectRuns(scope, String(projectId), {}));
-          return runs.find((run) => run.nativeId === String(runId)) ?? notFound(`QAComplete has no test run ${runId} in project ${projectId}.`, this.id);
-        } catch (error) {
-          if (error instanceof GatewayError) return error.withSource(this.id);
-          throw error;
-        }
-      }),
-    );
+  /**
+   * A GET per run, or one listing of a project that holds LIST_INSTEAD_OF_GET of the batch's runs;
+   * a full listing of the project that this request already read answers any number.
+   */
+  getRuns(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Run>> {
+    return getOrList(this.id, keys, {
+      parse: (key) => this.runKey(key),
+      group: (key) => key[1],
+      held: ({ projectId }) => scope.peek<Run[]>(this.runsKey(String(projectId), '')),
+      get: ({ projectId, runId }) => this.getRun(scope, projectId, runId),
+      list: ({ projectId }) => this.projectRuns(scope, String(projectId), {}),
+      find: (runs, { runId }) => runs.find((run) => run.nativeId === String(runId)),
+      notFound: ({ projectId, runId }) => notFound(`QAComplete has no test run ${runId} in project ${projectId}.`, this.id),
+    });
   }
 
   /**
@@ -224,12 +226,9 @@ export class QACompleteSource implements Source {
   private pushable(query: RunQuery): Pushed {
     const { filter } = query;
     const pushed: Pushed = {};
-    // createdBefore is exclusive; the cursor's own second may still hold runs after it in our
-    // order (ties), so its bound is that second + 1.
-    const befores = [filter.createdBefore, query.after?.createdAt != null ? query.after.createdAt + 1 : undefined].filter((b): b is number => b !== undefined);
     const dates: string[] = [];
-    if (befores.length > 0) {
-      let before = Math.min(...befores);
+    let before = createdBeforeBound(query);
+    if (before !== undefined) {
       // A wall time within a DST change may name two instants; widen, the gateway cuts exactly.
       if (nearTransition(before, this.zone)) before += 2 * 3600;
       dates.push(`DateCreated < '${formatWall(before, this.zone)}'`);

@@ -10,6 +10,7 @@
 import { ErrorCode, GatewayError } from '../../model/errors';
 import { vendorMessageOf, type Method, type Upstream, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream';
 import type { SourceConnection } from '../connection';
+import { readAllPages } from '../paging';
 import { array, object, type Json } from '../payload';
 
 export const TESTRAIL_PAGE_LIMIT = 250;
@@ -42,15 +43,7 @@ export class TestRailClient {
    * is unverified).
    */
   async all(route: string, args: readonly (string | number)[], collection: string, params: Params = {}, offset = 0): Promise<unknown[]> {
-    const items: unknown[] = [];
-    let next: number | null = offset;
-    for (let page = 0; page < 10_000 && next !== null; page++) {
-      const answer = await this.page(route, args, collection, params, next);
-      items.push(...answer.items);
-      next = answer.next;
-    }
-    if (next !== null) throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `${route} kept announcing more pages.`, { source: this.upstream.sourceId });
-    return items;
+    return readAllPages(route, this.upstream.sourceId, (at) => this.page(route, args, collection, params, at), offset);
   }
 
   /** One page of a paged list, and the offset of the next page (null: this was the last). */

@@ -7,17 +7,16 @@
  * gateway, and memoize every read per request so one GraphQL request never reads twice.
  */
 import { badInput, GatewayError, notFound, unsupported } from '../../model/errors';
-import { sliceHorizon, sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
+import { createdBeforeBound, sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
 import type { AddRunRequest, Batch, DeleteOutcome, RequestScope, RunOptionRequest, Source } from '../../model/source';
 import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo, TestRailSuiteOption } from '../../model/types';
+import { getOrList } from '../batch';
 import type { SourceConnection } from '../connection';
+import { narrowedSlice, type NarrowedPart } from '../narrowing';
 import { array, numericInput, numericKey, object } from '../payload';
 import { optionMemoKey, pageOf, readRunOptions, type RunOptionReaders } from '../run-options';
 import { TestRailClient, type Params } from './client';
 import { caseIdOfTest, mapCaseOption, mapMilestoneOption, mapProject, mapRun, mapSuiteOption, planClosedOn, planCreatedOn, planIdOf, runsOfPlan, runTemplate } from './map';
-
-/** Above this many runs of one project in one batch, one listing is cheaper than get_run each. */
-const LIST_INSTEAD_OF_GET = 3;
 
 const PLAN_RUN_CHANGE =
   'Runs inside a TestRail plan change through their plan (close_plan, the plan-entry routes); rungraph does not restart, close or delete them one by one.';
@@ -69,10 +68,7 @@ export class TestRailSource implements Source {
     const projectIds = query.filter.projectKeys
       ? query.filter.projectKeys.map((k) => k[0])
       : (await this.listProjects(scope)).map((p) => p.nativeId);
-    // created_before is exclusive in our filter; the position's own second may still hold runs
-    // after it in our order (ties), so the bound is that second + 1.
-    const bounds = [query.filter.createdBefore, query.after?.createdAt != null ? query.after.createdAt + 1 : undefined];
-    const createdBefore = bounds.filter((b): b is number => b !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);
+    const createdBefore = createdBeforeBound(query);
     if (!this.pushdown) {
       const perProject = await Promise.all(projectIds.map((id) => this.projectRuns(scope, id, {})));
       return sliceRuns(perProject.flat(), query);
@@ -86,15 +82,15 @@ export class TestRailSource implements Source {
   }
 
   /**
-   * The slice without reading history it cannot contain. Every project's first get_runs page and
-   * its plan list come first (open plans are opened at once: any of their runs may be new). Once
-   * those first pages hold more runs than the slice needs, they fix a horizon (sliceHorizon):
-   * - a project with more pages is read again from the horizon on (`created_after`), instead of
-   *   walking its whole history 250 runs at a time;
+   * The slice without reading history it cannot contain (sources/narrowing.ts has the algorithm;
+   * these are TestRail's reads). A project opens with its first get_runs page and its plan list,
+   * and its open plans are opened at once: any of their runs may be new. Past a horizon:
+   * - a project with more pages is read again from the horizon on (`created_after`, a second early:
+   *   see listRuns), instead of walking its whole history 250 runs at a time;
    * - a closed plan closed before the horizon is not opened: its runs were all created before it
    *   closed. That rests on closed plans taking no new entries (close_plan "archives its test runs",
    *   testrail.md §4; that add_plan_entry is refused on one is inferred, not read in the docs).
-   * Without a horizon (too few runs yet) everything is read, as before. As TestRail's order is
+   * Without a horizon (too few runs yet) the pages are walked to the end. As TestRail's order is
    * unknown, the horizon is only as tight as the first pages happen to be: a lone project whose first
    * page holds its oldest runs gets a loose one, and the read from it can cost one call more than
    * walking on would have (never more than one: what it repeats of the first page fills at most one).
@@ -106,53 +102,44 @@ export class TestRailSource implements Source {
     createdBefore: number | undefined,
     query: RunQuery,
   ): Promise<RunSlice> {
-    const firsts = await Promise.all(
-      projectIds.map(async (projectId) => {
+    const createdAfter = query.filter.createdAfter;
+    const parts = await Promise.all(
+      projectIds.map(async (projectId): Promise<NarrowedPart> => {
         const [page, plans] = await Promise.all([this.firstRunsPage(scope, projectId, params), this.plansOf(scope, projectId, createdBefore)]);
-        const open = Promise.all(plans.filter((plan) => planClosedOn(plan) === null).map((plan) => this.planRuns(scope, plan)));
-        open.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
-        return { projectId, page, open, closed: plans.filter((plan) => planClosedOn(plan) !== null) };
+        const open = Promise.all(plans.filter((plan) => planClosedOn(plan) === null).map((plan) => this.planRuns(scope, plan))).then((runs) => runs.flat());
+        open.catch(() => undefined); // awaited by narrowedSlice; this only keeps an early failure from counting as unhandled
+        const next = page.next;
+        return {
+          opening: page.runs,
+          rest:
+            next === null
+              ? undefined
+              : async (horizon) => {
+                  if (horizon === undefined) return [...page.runs, ...(await this.restOfRuns(projectId, params, next))];
+                  const from = Math.max(horizon - 1, createdAfter !== undefined ? createdAfter - 1 : -Infinity);
+                  return [...page.runs, ...(await this.standaloneRuns(scope, projectId, { ...params, created_after: from }))];
+                },
+          always: open,
+          extras: plans.flatMap((plan) => {
+            const closedOn = planClosedOn(plan);
+            return closedOn === null ? [] : [{ until: closedOn, read: () => this.planRuns(scope, plan) }];
+          }),
+        };
       }),
     );
-    const horizon = sliceHorizon(
-      firsts.flatMap((f) => f.page.runs),
-      query,
-    );
-    const standalone = await Promise.all(
-      firsts.map(async ({ projectId, page }) => {
-        if (page.next === null) return page.runs;
-        if (horizon === undefined) return [...page.runs, ...(await this.restOfRuns(projectId, params, page.next))];
-        const from = Math.max(horizon - 1, query.filter.createdAfter !== undefined ? query.filter.createdAfter - 1 : -Infinity);
-        return [...page.runs, ...(await this.standaloneRuns(scope, projectId, { ...params, created_after: from }))];
-      }),
-    );
-    const known = standalone.flat();
-    const tighter = sliceHorizon(known, query);
-    const closed = firsts
-      .flatMap((f) => f.closed)
-      .filter((plan) => tighter === undefined || (planClosedOn(plan) ?? Infinity) >= tighter)
-      .map((plan) => this.planRuns(scope, plan));
-    const planRuns = await Promise.all([...firsts.map((f) => f.open), Promise.all(closed)]);
-    return sliceRuns([...known, ...planRuns.flat(2)], query);
+    return narrowedSlice(query, parts);
   }
 
-  async getRuns(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Run>> {
-    const perProject = new Map<string, number>();
-    for (const key of keys) perProject.set(key[1], (perProject.get(key[1]) ?? 0) + 1);
-    return Promise.all(
-      keys.map(async (key) => {
-        try {
-          const runId = numericKey('TestRail', key[0], 'run', this.id);
-          const projectId = key[1];
-          if ((perProject.get(projectId) ?? 0) < LIST_INSTEAD_OF_GET) return await this.getRun(scope, runId);
-          const listed = await this.projectRuns(scope, projectId, {});
-          return listed.find((run) => run.nativeId === String(runId)) ?? notFound(`TestRail has no run ${runId}.`, this.id);
-        } catch (error) {
-          if (error instanceof GatewayError) return error.withSource(this.id);
-          throw error;
-        }
-      }),
-    );
+  /** A get_run per run, or one listing of a project that holds LIST_INSTEAD_OF_GET of the batch's runs. */
+  getRuns(scope: RequestScope, keys: readonly Key[]): Promise<Batch<Run>> {
+    return getOrList(this.id, keys, {
+      parse: (key) => ({ runId: numericKey('TestRail', key[0], 'run', this.id), projectId: key[1] }),
+      group: (key) => key[1],
+      get: ({ runId }) => this.getRun(scope, runId),
+      list: ({ projectId }) => this.projectRuns(scope, projectId, {}),
+      find: (runs, { runId }) => runs.find((run) => run.nativeId === String(runId)),
+      notFound: ({ runId }) => notFound(`TestRail has no run ${runId}.`, this.id),
+    });
   }
 
   /** Every standalone and plan run of one project, matching `params`. */
