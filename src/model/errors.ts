@@ -75,9 +75,6 @@ export const notFound = (message: string, source?: string) =>
 export const unsupported = (message: string, source?: string) =>
   new GatewayError(ErrorCode.UNSUPPORTED_OPERATION, message, { source });
 
-export const upstreamError = (message: string, source?: string, cause?: unknown) =>
-  new GatewayError(ErrorCode.UPSTREAM_ERROR, message, { source, cause });
-
 /** Anything a source throws that is not already a GatewayError is a bug or an unexpected payload. */
 export function asGatewayError(error: unknown, source: string): GatewayError {
   if (error instanceof GatewayError) return error.withSource(source);

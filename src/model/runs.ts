@@ -4,7 +4,7 @@
  * are numbers), both ascending. A position is the last run a reader has seen; "after" it means
  * strictly later in this order, which is what lets one cursor hold a place in every source.
  */
-import type { Key, Run, RunConclusion, RunStatus } from './types';
+import type { Host, Key, Run, RunConclusion, RunStatus } from './types';
 
 export interface RunPosition {
   createdAt: number | null;
@@ -79,20 +79,42 @@ export function createdBeforeBound(query: RunQuery): number | undefined {
 
 export const sameKey = (a: Key, b: Key) => a.length === b.length && a.every((part, i) => part === b[i]);
 
+/** Whether a run is on a host: its HostRef is the host's key, or (where the vendor only names it) the host's name. */
+export function runOnHost(run: Run, host: Host): boolean {
+  const ref = run.host;
+  if (ref === null || run.sourceId !== host.sourceId) return false;
+  return 'key' in ref ? sameKey(ref.key, host.key) : ref.name === host.name;
+}
+
+/**
+ * The host test of a filter whose `hostKeys` name `hosts`, as read from the source or its index:
+ * a run matches when it is on one of them. A filter's host that could not be read (a host
+ * rungraph has no token for) matches no run named after it.
+ */
+export function onAnyHost(hosts: readonly Host[]): (run: Run) => boolean {
+  return (run) => hosts.some((host) => runOnHost(run, host));
+}
+
 /**
  * Everything in a RunFilter that does not need the vendor: sources apply it after whatever they
  * could push down, so a filter gives the same answer pushed down or not. `hostMatches` decides
- * host membership, which only the source knows how to read from its runs.
+ * host membership (onAnyHost over the filter's hosts, as read); without it a run matches a host
+ * filter only when it links one of the filter's hosts by key.
  */
 export function matchesFilter(run: Run, filter: RunFilter, hostMatches?: (run: Run) => boolean): boolean {
   if (filter.projectKeys && !(run.projectKey && filter.projectKeys.some((k) => sameKey(k, run.projectKey!)))) return false;
-  if (filter.hostKeys && !(hostMatches ? hostMatches(run) : false)) return false;
+  if (filter.hostKeys && !(hostMatches ? hostMatches(run) : linksHost(run, filter.hostKeys))) return false;
   if (filter.statuses && !filter.statuses.includes(run.status)) return false;
   if (filter.conclusions && !(run.conclusion && filter.conclusions.includes(run.conclusion))) return false;
   if (filter.isClosed !== undefined && run.isClosed !== filter.isClosed) return false;
   if (filter.createdAfter !== undefined && (run.createdAt === null || run.createdAt < filter.createdAfter)) return false;
   if (filter.createdBefore !== undefined && (run.createdAt === null || run.createdAt >= filter.createdBefore)) return false;
   return true;
+}
+
+function linksHost(run: Run, hostKeys: readonly Key[]): boolean {
+  const ref = run.host;
+  return ref !== null && 'key' in ref && hostKeys.some((k) => sameKey(k, ref.key));
 }
 
 /**

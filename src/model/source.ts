@@ -4,6 +4,7 @@
  * travels in the RequestScope passed to every call.
  */
 import type { GatewayError } from './errors';
+import type { RunFeed } from './feed';
 import type { RunQuery, RunSlice } from './runs';
 import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo } from './types';
 
@@ -71,6 +72,22 @@ export type Batch<T> = Array<T | GatewayError>;
 
 export interface Source {
   readonly info: SourceInfo;
+
+  /**
+   * A key of this source in the form its records carry (model/types.ts), so a key from outside —
+   * a decoded global ID, a filter's project or host — compares with the records' keys as plain
+   * strings, in a store as in the source: Enterprise Tester writes its GUIDs lower-case, TestRail
+   * and QAComplete their numbers without leading zeros. It checks nothing: a key that is not one
+   * of the source's comes back unchanged, and looking it up fails as it would have.
+   */
+  canonicalKey(key: Key): Key;
+
+  /**
+   * What the run index's sync reads this source's changes with (model/feed.ts). TODO(#9): each
+   * vendor's feed, in src/sources/<vendor>/changes.ts; until it exists the source has none, and
+   * the index leaves the source's reads live.
+   */
+  readonly feed?: RunFeed;
 
   listProjects(scope: RequestScope): Promise<Project[]>;
   /** Results in key order; a missing project is a NOT_FOUND error in its slot. */

@@ -1,8 +1,13 @@
 /**
  * The vendor-neutral domain. Sources map vendor JSON into these records; the graph layer turns
- * them into GraphQL objects. Every record knows its source and its `key`: the vendor key parts
- * the source needs to fetch the object again (they go into the global ID, opaque to everyone
- * but the source that made them).
+ * them into GraphQL objects, and the run index (issue #9) keeps them. Every record knows its
+ * source and its `key`: the vendor key parts the source needs to fetch the object again (they go
+ * into the global ID, opaque to everyone but the source that made them).
+ *
+ * A record holds everything a reader needs to filter and order it without asking its source:
+ * keys in the source's canonical form (Source.canonicalKey), so they compare as plain strings;
+ * the host as the vendor links it (HostRef, matched by model/runs.ts runOnHost); and times as
+ * whole epoch seconds.
  */
 export type SourceKind = 'testrail' | 'qacomplete' | 'enterprise-tester';
 
@@ -55,7 +60,11 @@ export interface RunCounts {
   other: number;
 }
 
-/** How a run names its host: by key where the vendor links it, by name where it only says the name. */
+/**
+ * How a run names its host: by key where the vendor links it, by name where it only says the name
+ * (QAComplete's `test_host`). A run is on a host when the key is the host's, or the name is the
+ * host's name (runOnHost in model/runs.ts, the one rule a source and a store both apply).
+ */
 export type HostRef = { key: Key } | { name: string };
 
 export interface Run {
@@ -73,6 +82,13 @@ export interface Run {
   /** Seconds since the epoch (UTC); DateTime is whole seconds. */
   createdAt: number | null;
   completedAt: number | null;
+  /**
+   * When the vendor last changed the run (epoch seconds), where the vendor says: TestRail
+   * `updated_on` (6.5.2 and later), Enterprise Tester `LastUpdatedAt`. Null where it does not:
+   * QAComplete documents no update time on test runs, and older TestRail servers send none. For
+   * change detection (issue #9): nothing is ordered or filtered by it.
+   */
+  updatedAt: number | null;
   url: string | null;
 }
 

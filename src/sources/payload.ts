@@ -4,6 +4,7 @@
  * Each reader takes the object, the field and a description of where it came from.
  */
 import { badInput, ErrorCode, GatewayError } from '../model/errors';
+import type { Key } from '../model/types';
 
 export type Json = Record<string, unknown>;
 
@@ -83,4 +84,9 @@ export function numericKey(vendor: string, value: string | undefined, what: stri
 export function numericInput(vendor: string, value: string, field: string, source: string): number {
   if (!DIGITS.test(value)) throw badInput(`${field} must be a ${vendor} id (digits), got "${value}".`, source);
   return Number(value);
+}
+
+/** A key whose numeric parts are written as the vendor writes ids, without leading zeros (Source.canonicalKey). */
+export function canonicalDigits(key: Key): Key {
+  return key.map((part) => (DIGITS.test(part) ? String(Number(part)) : part));
 }

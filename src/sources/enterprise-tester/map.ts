@@ -57,6 +57,11 @@ export function timestamp(o: Json, field: string, where: string): number {
   return Math.floor(ms / 1000);
 }
 
+/** A timestamp that may be absent or null (then null). */
+export function optTimestamp(o: Json, field: string, where: string): number | null {
+  return o[field] === undefined || o[field] === null ? null : timestamp(o, field, where);
+}
+
 export function countOutcomes(outcomes: readonly string[]): RunCounts {
   const parts = { passed: 0, failed: 0, blocked: 0, untested: 0, retest: 0, other: 0 };
   for (const outcome of outcomes) parts[OUTCOME_KEY.get(squash(outcome)) ?? 'other'] += 1;
@@ -96,6 +101,8 @@ export interface EtRun {
   /** Inlined with `$expand=Assignment`; null when the server did not expand it. */
   assignment: EtAssignment | null;
   createdAt: number;
+  /** `LastUpdatedAt`: it moves on every change, completion included, and after it (§7.4). */
+  updatedAt: number | null;
   status: string;
   completed: boolean;
   outcomes: string[];
@@ -117,6 +124,7 @@ export function parseRun(value: unknown): EtRun {
     assignmentId: guid(o, 'AssignmentId', where),
     assignment,
     createdAt: timestamp(o, 'CreatedAt', where),
+    updatedAt: optTimestamp(o, 'LastUpdatedAt', where),
     status: str(o, 'Status', where),
     // `Completed` is nullable and has been seen absent (§4.1): absent means not completed.
     completed: o.Completed === undefined || o.Completed === null ? false : bool(o, 'Completed', where),
@@ -144,6 +152,7 @@ export function toRun(sourceId: string, run: EtRun, name: string, projectId: str
     counts,
     createdAt: run.createdAt,
     completedAt: null,
+    updatedAt: run.updatedAt,
     url: null,
   };
 }

@@ -9,6 +9,11 @@
  * Hosts: none. ET has no test host, agent or execution-machine concept in its API (§8): automated
  * results are imported from files, and Rover is a desktop plugin with undocumented resources. The
  * issue says so too, so `capabilities.hosts` is false.
+ *
+ * TODO(#9): the run index's feed (model/feed.ts) in changes.ts: `LastUpdatedAt >= mark ORDER BY
+ * LastUpdatedAt DESC` on /api/scriptruns (a documented TQL sort field; Run.updatedAt) reads every
+ * change since the last cycle, completion included, in one paged read; deletions by the periodic
+ * sweep or a lookup's 404.
  */
 import { badInput, ErrorCode, GatewayError, notFound, unsupported } from '../../model/errors';
 import { sliceRuns, type RunQuery, type RunSlice } from '../../model/runs';
@@ -76,6 +81,11 @@ export class EnterpriseTesterSource implements Source {
     return this.info.id;
   }
 
+  /** ET's ids are GUIDs, which it emits lower-case (§2) and rungraph keeps so (map.ts). */
+  canonicalKey(key: Key): Key {
+    return key.map((part) => part.toLowerCase());
+  }
+
   // ------------------------------------------------------------------------------- projects
 
   listProjects(scope: RequestScope): Promise<Project[]> {
@@ -133,10 +143,11 @@ export class EnterpriseTesterSource implements Source {
   private async readRuns(scope: RequestScope, query: RunQuery, pushdown: boolean): Promise<RunSlice> {
     const plan = runTql(query, pushdown);
     if (plan.none) return { runs: [], hasMore: false };
+    // The filter and the position in the form the runs carry (canonicalKey), compared as plain strings.
     const exactQuery: RunQuery = {
       ...query,
-      filter: { ...query.filter, projectKeys: query.filter.projectKeys?.map((k) => [k[0].toLowerCase()]) },
-      after: query.after && { ...query.after, nativeId: query.after.nativeId.toLowerCase() },
+      filter: { ...query.filter, projectKeys: query.filter.projectKeys?.map((k) => this.canonicalKey([k[0]])) },
+      after: query.after && { ...query.after, nativeId: this.canonicalKey([query.after.nativeId])[0] },
     };
     const first = query.limit + 1 + (plan.positionPushed ? 1 : 0);
     const read: Run[] = [];

@@ -88,6 +88,9 @@ export function mapRun(sourceId: string, value: unknown, zone: string): Run {
     // `date_finished` is filled even for an `Awaiting Run` run (quirk 10): it means something only
     // once the vendor calls the run final.
     completedAt: normalized.isClosed ? parseVendorDate(o.date_finished, zone, `${where}.date_finished`) : null,
+    // The reference documents no update time on test runs (§3.1; other entities have
+    // `date_updated`): change detection has to go by status and dates instead.
+    updatedAt: null,
     // The reference documents no web-UI link for a run.
     url: null,
   };

@@ -8,17 +8,22 @@
  *
  * Hosts come from the config: QAComplete's user API cannot list test hosts, and a host can only be
  * read with its own id and security token (automation API). Runs name their host (`test_host`),
- * so a host's runs are the runs whose `test_host` is that host's name.
+ * so a host's runs are the runs whose `test_host` is that host's name (model/runs.ts runOnHost).
+ *
+ * TODO(#9): the run index's feed (model/feed.ts) in changes.ts. Test runs carry no update time
+ * (Run.updatedAt is null), so: new runs by `DateCreated >=` the last cycle's newest (where the
+ * server filters on it), and every run not yet in a final status (`StatusCode != …` for the closed
+ * codes of status.md) re-read each cycle; deletions by the periodic sweep or a lookup's 404.
  */
 import { badInput, ErrorCode, GatewayError, notFound } from '../../model/errors';
-import { createdBeforeBound, sliceRuns, type RunFilter, type RunQuery, type RunSlice } from '../../model/runs';
+import { createdBeforeBound, onAnyHost, sliceRuns, type RunFilter, type RunQuery, type RunSlice } from '../../model/runs';
 import type { AddRunRequest, Batch, DeleteOutcome, RequestScope, RunOptionRequest, Source } from '../../model/source';
 import { QACOMPLETE_STATUS_TABLE } from '../../model/status';
 import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo } from '../../model/types';
 import { getOrList } from '../batch';
 import type { SourceConnection } from '../connection';
 import { narrowedSlice, type NarrowedPart } from '../narrowing';
-import { numericInput, numericKey, object } from '../payload';
+import { canonicalDigits, numericInput, numericKey, object } from '../payload';
 import { optionMemoKey, readRunOptions, type RunOptionReaders } from '../run-options';
 import { QACompleteClient } from './client';
 import { formatWall, nearTransition } from './dates';
@@ -114,6 +119,11 @@ export class QACompleteSource implements Source {
     return this.info.id;
   }
 
+  /** QAComplete ids are numbers (v1 writes them as text, quirk 4): `007` is 7. */
+  canonicalKey(key: Key): Key {
+    return canonicalDigits(key);
+  }
+
   // ------------------------------------------------------------------------------- projects
 
   listProjects(scope: RequestScope): Promise<Project[]> {
@@ -139,9 +149,9 @@ export class QACompleteSource implements Source {
       : (await this.listProjects(scope)).map((p) => p.nativeId);
     let hostMatches: ((run: Run) => boolean) | undefined;
     if (filter.hostKeys) {
-      const names = await this.hostNames(scope, filter.hostKeys);
-      if (names.size === 0) return { runs: [], hasMore: false };
-      hostMatches = (run) => run.host !== null && 'name' in run.host && names.has(run.host.name);
+      const hosts = await this.configuredHosts(scope, filter.hostKeys);
+      if (hosts.length === 0) return { runs: [], hasMore: false };
+      hostMatches = onAnyHost(hosts);
     }
     const pushed = this.pushable(query);
     if (!this.pushDates) {
@@ -349,11 +359,13 @@ export class QACompleteSource implements Source {
     return notFound(`Test host ${hostId} is not configured for source ${this.id} (rungraph reads a host only with the token in its config).`, this.id);
   }
 
-  /** Names of the configured hosts among `keys`; a host rungraph has no token for matches no run. */
-  private async hostNames(scope: RequestScope, keys: readonly Key[]): Promise<Set<string>> {
+  /**
+   * The configured hosts among `keys`, read (for their names: runs name their host). A host
+   * rungraph has no token for is left out, so no run matches it.
+   */
+  private configuredHosts(scope: RequestScope, keys: readonly Key[]): Promise<Host[]> {
     const wanted = keys.map((k) => k[0]).filter((id) => this.hostIds.includes(id));
-    const hosts = await Promise.all(wanted.map((id) => this.host(scope, id)));
-    return new Set(hosts.map((h) => h.name));
+    return Promise.all(wanted.map((id) => this.host(scope, id)));
   }
 
   // ------------------------------------------------------------------------------- addRun options

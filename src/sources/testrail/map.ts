@@ -54,6 +54,8 @@ export function mapRun(sourceId: string, value: unknown): Run {
     counts,
     createdAt: optInt(o, 'created_on', where),
     completedAt: optInt(o, 'completed_on', where),
+    // TestRail 6.5.2 and later (§3.1); absent on older servers.
+    updatedAt: optInt(o, 'updated_on', where),
     url: optStr(o, 'url', where),
   };
 }
