@@ -4,11 +4,12 @@
  * gateway in front of them. PORT overrides the configured port.
  */
 import './env';
-import { ConfigError, loadConfigFile, type Config } from './server/config';
-import { startDemo, type Demo } from './server/demo';
+import { ConfigError, DEFAULT_INDEX, DEFAULT_SERVER, loadConfigFile, type Config } from './server/config';
+import { startDemo, type Demo } from './simulators/demo';
 import { startGateway } from './server/app';
 import { createLogger } from './server/log';
 import { checkSources } from './server/startup';
+import { feedOf, identities } from './server/feeds';
 import { SOURCE_KINDS } from './sources/registry';
 
 const USAGE = `usage: npm start [-- --config FILE]
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
       config = loadConfigFile(path);
     } else {
       demo = await startDemo();
-      config = demo.config;
+      config = { server: DEFAULT_SERVER, sources: demo.sources, index: DEFAULT_INDEX };
     }
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
@@ -65,7 +66,12 @@ async function main(): Promise<void> {
   const sources = config.sources.map((s) => SOURCE_KINDS[s.kind]!.create(s, log));
   let gateway;
   try {
-    gateway = await startGateway({ sources, log, server: config.server });
+    gateway = await startGateway({
+      sources,
+      log,
+      server: config.server,
+      index: { ...config.index, off: config.sources.filter((s) => s.index === false).map((s) => s.id), feedOf, identityOf: identities(config.sources) },
+    });
   } catch (error) {
     await demo?.stop();
     const code = (error as NodeJS.ErrnoException).code;
@@ -87,6 +93,9 @@ async function main(): Promise<void> {
   }
 
   void checkSources(sources, log);
+  for (const [id, sync] of gateway.syncs) {
+    void sync.ready().then(() => console.log(`rungraph: run index ready for ${id}: ${sync.status().indexedRuns} runs`));
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {

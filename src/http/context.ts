@@ -10,6 +10,13 @@ export interface CallContext {
   requestId: string;
   /** Epoch ms after which no new upstream call starts and running ones are cut short. */
   deadline: number;
+  /**
+   * `sync`: a background sync of the run index. Its calls get at most the source's budget share and
+   * two requests in flight, so live reads and writes keep the rest. Absent: a client's request.
+   */
+  lane?: 'sync';
+  /** Told of every request that leaves for the vendor (the sync counts its calls). */
+  onCall?: () => void;
 }
 
 const storage = new AsyncLocalStorage<CallContext>();

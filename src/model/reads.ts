@@ -93,6 +93,8 @@ export interface ListPage<T> {
 export interface ReadService {
   /** Per source; OFF for every source of a service without an index. */
   syncStatus(sourceId: string): SyncStatus;
+  /** The sources a request (by its scope) read from the index, for the response's `extensions.sync`. */
+  indexedSources?(scope: RequestScope): string[];
 
   pageRuns(scope: RequestScope, query: RunListQuery): Promise<RunPage>;
   pageProjects(scope: RequestScope, query: OffsetListQuery): Promise<ListPage<Project>>;

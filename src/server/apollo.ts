@@ -13,7 +13,7 @@ import type { ServerConfig } from './config';
 import { costLimitPlugin } from './cost';
 import { formatError } from './errors';
 import { aliasLimit, depthLimit, noSubscriptions } from './limits';
-import { operationTypePlugin, partialFailuresPlugin } from './plugins';
+import { operationTypePlugin, partialFailuresPlugin, syncExtensionsPlugin } from './plugins';
 
 export function createApollo(settings: ServerConfig, log: Logger, sourceCount: number): ApolloServer<GraphContext> {
   return new ApolloServer<GraphContext>({
@@ -24,6 +24,7 @@ export function createApollo(settings: ServerConfig, log: Logger, sourceCount: n
       operationTypePlugin,
       costLimitPlugin(settings.limits.maxCost, { listSize: sourceCount }),
       partialFailuresPlugin,
+      syncExtensionsPlugin,
       ApolloServerPluginLandingPageDisabled(),
       // The schema has no cache hints; the default cache-control plugin would still visit every field.
       ApolloServerPluginCacheControlDisabled(),

@@ -12,8 +12,12 @@ import type { ReadService } from '../model/reads';
 import type { Logger, Source } from '../model/source';
 import { SourceSet } from '../model/sources';
 import { RunWrites } from '../model/writes';
+import type { RunFeed } from '../model/feed';
+import { EmbeddedStore, type SourceIdentity } from '../store/store';
+import { IndexedReads } from '../sync/reads';
+import { SourceSync } from '../sync/sync';
 import { createApollo } from './apollo';
-import { DEFAULT_SERVER, type ServerConfig, type ServerSettings } from './config';
+import { DEFAULT_SERVER, type IndexConfig, type ServerConfig, type ServerSettings } from './config';
 import { createHandler, HttpListener } from './http';
 import { Lifecycle } from './lifecycle';
 
@@ -26,6 +30,15 @@ export interface GatewayOptions {
   port?: number;
   /** Off only for the benchmark's naive contender. */
   batching?: boolean;
+  /** The run index; absent or `enabled: false`: every read is live. */
+  index?: IndexConfig & {
+    /** Sources configured with `index: false`. */
+    off?: readonly string[];
+    /** Each source's change detection; a source without one is not indexed. */
+    feedOf(source: Source): RunFeed | undefined;
+    /** What the store recognises a source's data by (its kind and base URL, never a credential). */
+    identityOf(source: Source): SourceIdentity;
+  };
 }
 
 export interface Gateway {
@@ -37,6 +50,8 @@ export interface Gateway {
   reads: ReadService;
   /** Every write the gateway makes, as the vendor answered it. */
   changes: ChangeStream;
+  /** The run index's sync per indexed source (empty with the index off). */
+  syncs: ReadonlyMap<string, SourceSync>;
   /** Stops accepting, waits for in-flight requests up to `graceMs`, then stops every part. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -46,8 +61,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const settings: ServerConfig = { ...DEFAULT_SERVER, ...options.server, limits: { ...DEFAULT_SERVER.limits, ...options.server?.limits } };
   const sources = new SourceSet(options.sources);
   const changes = new ChangeStream(log);
-  const reads = new LiveReads(sources);
   const writes = new RunWrites(sources, changes);
+  const lifecycle = new Lifecycle(log).add({ name: 'sources', stop: () => Promise.all(sources.all.map((s) => s.close())).then(() => undefined) });
+  const { reads, syncs } = indexParts(options, sources, changes, lifecycle);
   const apollo = createApollo(settings, log, sources.all.length);
 
   let listener: HttpListener | undefined;
@@ -60,10 +76,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   listener = new HttpListener(handler, log, options.host ?? settings.host, options.port ?? settings.port);
 
-  const lifecycle = new Lifecycle(log)
-    .add({ name: 'sources', stop: () => Promise.all(sources.all.map((s) => s.close())).then(() => undefined) })
-    .add({ name: 'apollo', start: () => apollo.start(), stop: () => apollo.stop() })
-    .add(listener);
+  lifecycle.add({ name: 'apollo', start: () => apollo.start(), stop: () => apollo.stop() }).add(listener);
   await lifecycle.start();
   log.info({ origin: listener.origin, sources: sources.all.map((s) => s.info.id) }, 'rungraph listening');
 
@@ -74,6 +87,42 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     sources,
     reads,
     changes,
+    syncs,
     stop: (graceMs = settings.shutdownGraceMs) => lifecycle.stop(graceMs),
   };
+}
+
+/**
+ * The run index, when configured: its store (opened before anything serves), one sync per indexed
+ * source (started once the store is open, stopped before it closes), the indexed read service, and
+ * the write-through that applies every accepted write to the index before the mutation answers.
+ */
+function indexParts(options: GatewayOptions, sources: SourceSet, changes: ChangeStream, lifecycle: Lifecycle): { reads: ReadService; syncs: ReadonlyMap<string, SourceSync> } {
+  const index = options.index;
+  if (!index?.enabled) return { reads: new LiveReads(sources), syncs: new Map() };
+  const { log } = options;
+  const store = new EmbeddedStore(index.path, log);
+  const syncs = new Map<string, SourceSync>();
+  for (const source of sources.all) {
+    const feed = index.off?.includes(source.info.id) ? undefined : index.feedOf(source);
+    if (feed) syncs.set(source.info.id, new SourceSync(source, feed, store, index, log));
+  }
+  changes.subscribe((change) => {
+    const sync = syncs.get(change.sourceId);
+    if (!sync) return;
+    if (change.type === 'deleted') sync.applyWrite([], [change.key]);
+    else sync.applyWrite([change.run], []);
+  });
+  lifecycle
+    .add({
+      name: 'store',
+      start: () => store.open([...syncs.values()].map((s) => ({ id: s.source.info.id, identity: index.identityOf(s.source) }))),
+      stop: () => store.close(),
+    })
+    .add({
+      name: 'sync',
+      start: async () => syncs.forEach((s) => s.start()),
+      stop: () => Promise.all([...syncs.values()].map((s) => s.stop())).then(() => undefined),
+    });
+  return { reads: new IndexedReads(sources, store, syncs), syncs };
 }

@@ -41,10 +41,27 @@ export interface ServerConfig {
 /** Server settings given in code (tests, the bench): any subset; the rest are the defaults. */
 export type ServerSettings = Partial<Omit<ServerConfig, 'limits'>> & { limits?: Partial<ServerLimits> };
 
+/** The run index (decisions.md, Run index). */
+export interface IndexConfig {
+  /** False: every read is LIVE and every Source.sync.state is OFF. */
+  enabled: boolean;
+  /** Where the embedded store keeps its file. */
+  path: string;
+  /** Seconds from the end of one refresh cycle to the start of the next. */
+  refreshSeconds: number;
+  /** The share of a source's rate budget the sync may take (0–1); live reads and writes keep the rest. */
+  budgetShare: number;
+  /** Hours between full sweeps, which drop runs the vendor deleted. */
+  sweepHours: number;
+}
+
 export interface Config {
   server: ServerConfig;
   sources: SourceConfig[];
+  index: IndexConfig;
 }
+
+export const DEFAULT_INDEX: IndexConfig = { enabled: true, path: '.rungraph', refreshSeconds: 30, budgetShare: 0.5, sweepHours: 24 };
 
 export const DEFAULT_SERVER: ServerConfig = {
   host: '127.0.0.1',
@@ -66,7 +83,7 @@ export class ConfigError extends Error {
   }
 }
 
-const COMMON_SOURCE_KEYS = ['id', 'kind', 'name', 'baseUrl', 'auth', 'timeoutMs', 'connectTimeoutMs', 'retries', 'concurrency', 'rateLimit', 'breaker', 'maxResponseBytes'];
+const COMMON_SOURCE_KEYS = ['id', 'kind', 'name', 'baseUrl', 'auth', 'timeoutMs', 'connectTimeoutMs', 'retries', 'concurrency', 'rateLimit', 'breaker', 'maxResponseBytes', 'index'];
 const SOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Config {
@@ -91,12 +108,15 @@ export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv
   const expanded = expandEnv(raw, '', env, problems);
   const top = asObject(expanded, '(top level)', problems);
   if (!top) throw new ConfigError(origin, problems);
-  unknownKeys(top, ['server', 'sources'], '', problems);
+  unknownKeys(top, ['sources', ...Object.keys(SECTIONS)], '', problems);
 
   const server: ServerConfig = { ...DEFAULT_SERVER, limits: { ...DEFAULT_SERVER.limits } };
-  if (top.server !== undefined) {
-    const s = asObject(top.server, 'server', problems);
-    if (s) parseServer(s, server, problems);
+  const index: IndexConfig = { ...DEFAULT_INDEX };
+  const sections: { [K in keyof typeof SECTIONS]: Parameters<(typeof SECTIONS)[K]>[1] } = { server, index };
+  for (const key of Object.keys(SECTIONS) as Array<keyof typeof SECTIONS>) {
+    if (top[key] === undefined) continue;
+    const o = asObject(top[key], key, problems);
+    if (o) SECTIONS[key](o, sections[key] as never, problems);
   }
 
   const sources: SourceConfig[] = [];
@@ -113,7 +133,34 @@ export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv
     });
   }
   if (problems.length > 0) throw new ConfigError(origin, problems);
-  return { server, sources };
+  return { server, sources, index };
+}
+
+/**
+ * The optional top-level sections beside `sources`, each with its own parser that fills its
+ * defaults in place. A new section (metrics, telemetry) is one entry here and one parser.
+ */
+const SECTIONS = {
+  server: (o: Record<string, unknown>, into: ServerConfig, problems: string[]) => parseServer(o, into, problems),
+  index: (o: Record<string, unknown>, into: IndexConfig, problems: string[]) => parseIndex(o, into, problems),
+};
+
+function parseIndex(o: Record<string, unknown>, index: IndexConfig, problems: string[]): void {
+  unknownKeys(o, ['enabled', 'path', 'refreshSeconds', 'budgetShare', 'sweepHours'], 'index', problems);
+  if (o.enabled !== undefined) {
+    if (typeof o.enabled === 'boolean') index.enabled = o.enabled;
+    else problems.push('index.enabled: must be true or false');
+  }
+  if (o.path !== undefined) {
+    if (typeof o.path === 'string' && o.path.trim() !== '') index.path = o.path;
+    else problems.push('index.path: must be a directory path');
+  }
+  index.refreshSeconds = integer(o.refreshSeconds, 'index.refreshSeconds', 1, 86_400, problems) ?? index.refreshSeconds;
+  index.sweepHours = integer(o.sweepHours, 'index.sweepHours', 1, 24 * 365, problems) ?? index.sweepHours;
+  if (o.budgetShare !== undefined) {
+    if (typeof o.budgetShare === 'number' && o.budgetShare > 0 && o.budgetShare <= 1) index.budgetShare = o.budgetShare;
+    else problems.push('index.budgetShare: must be a number above 0 and at most 1');
+  }
 }
 
 function parseServer(s: Record<string, unknown>, server: ServerConfig, problems: string[]): void {
@@ -228,6 +275,7 @@ function parseSource(entry: unknown, at: string, problems: string[]): SourceConf
     }
   }
   const policy = parsePolicy(o, String(kind), baseUrl, at, problems);
+  if (o.index !== undefined && o.index !== false && o.index !== true) problems.push(`${at}.index: false turns the run index off for this source; true (the default) or false`);
   if (spec) problems.push(...spec.check(o, at));
   if (problems.length > before) return undefined;
   return {

@@ -4,6 +4,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { GraphContext } from '../graph/context';
+import { formatDateTime } from '../graph/scalars';
 
 /**
  * List fields over several sources answer with what the healthy sources gave; each failed source
@@ -31,6 +32,35 @@ export const operationTypePlugin: ApolloServerPlugin<GraphContext> = {
     return {
       async didResolveOperation({ operation, contextValue }) {
         contextValue.operation.type = operation?.operation;
+      },
+    };
+  },
+};
+
+/**
+ * `extensions.sync` (decisions.md, Run index): every response that read the index says, per source
+ * it read from the index, how fresh that part was — for direct clients; `answeredBy` carries the
+ * same in the data for clients behind routers that drop extensions.
+ */
+export const syncExtensionsPlugin: ApolloServerPlugin<GraphContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, contextValue }) {
+        if (response.body.kind !== 'single') return;
+        const used = contextValue.reads.indexedSources?.(contextValue.scope) ?? [];
+        if (used.length === 0) return;
+        const now = Date.now() / 1000;
+        const sync = used.map((source) => {
+          const status = contextValue.reads.syncStatus(source);
+          return {
+            source,
+            state: status.state,
+            syncedAt: status.syncedAt === null ? null : formatDateTime(status.syncedAt),
+            lagSeconds: status.syncedAt === null ? null : Math.max(0, Math.floor(now - status.syncedAt)),
+          };
+        });
+        const result = response.body.singleResult;
+        result.extensions = { ...result.extensions, sync };
       },
     };
   },

@@ -1,0 +1,21 @@
+/**
+ * Which change detection each vendor kind's sources use for the run index, and how the store
+ * recognises a source's data. The composition root asks here; the feeds live in their vendors'
+ * folders (src/sources/<vendor>/changes.ts).
+ */
+import type { RunFeed } from '../model/feed';
+import type { Source } from '../model/source';
+import type { SourceConfig } from '../sources/config';
+import type { SourceIdentity } from '../store/store';
+
+/** Filled as each vendor's feed lands; a kind without one is served live (Source.sync OFF). */
+const FEEDS: Partial<Record<Source['info']['kind'], (source: Source) => RunFeed>> = {};
+
+export function feedOf(source: Source): RunFeed | undefined {
+  return FEEDS[source.info.kind]?.(source);
+}
+
+export function identities(configs: readonly SourceConfig[]): (source: Source) => SourceIdentity {
+  const byId = new Map(configs.map((c) => [c.id, { kind: c.kind, baseUrl: c.baseUrl }]));
+  return (source) => byId.get(source.info.id) ?? { kind: source.info.kind, baseUrl: '' };
+}
