@@ -62,6 +62,10 @@ describe('config', () => {
     [{ sources: [source()], server: { port: '4100' } }, 'server.port: must be a number, not the string "4100" (write 4100 without quotes)'],
     [{ sources: [source({ timeoutMs: '2500' })] }, 'sources[0].timeoutMs: must be a number, not the string "2500"'],
     [{ sources: [source()], server: { limits: { maxCost: 0 } } }, 'server.limits.maxCost: must be an integer from 1 to 10000000'],
+    [{ sources: [source()], index: { refreshSecs: 5 } }, 'index.refreshSecs: unknown key (allowed: enabled, path, refreshSeconds, budgetShare, sweepHours)'],
+    [{ sources: [source()], index: { budgetShare: 1.5 } }, 'index.budgetShare: must be a number above 0 and at most 1'],
+    [{ sources: [source()], index: { enabled: 'yes' } }, 'index.enabled: must be true or false'],
+    [{ sources: [source({ index: 'off' })] }, 'sources[0].index: false turns the run index off for this source'],
     [{ sources: [source()], server: { limits: { maxResponseBytes: 10 } } }, 'server.limits.maxResponseBytes: must be an integer from 1024'],
   ])('%j is refused: %s', (raw, expected) => {
     expect(problemsOf(raw).join('\n')).toContain(expected);
@@ -79,6 +83,14 @@ describe('config', () => {
       env,
     ).sources[0];
     expect(custom.policy).toEqual({ requestsPerMinute: 60, burst: 3, maxRetries: 1, timeoutMs: 2500, breakerFailures: 3, breakerCooldownMs: 5000 });
+  });
+
+  test('index: defaults, and every key of decisions.md', () => {
+    const env = { TESTRAIL_API_KEY: 'k' };
+    expect(parseConfig({ sources: [source()] }, 't', env).index).toEqual({ enabled: true, path: '.rungraph', refreshSeconds: 30, budgetShare: 0.5, sweepHours: 24 });
+    const config = parseConfig({ index: { enabled: false, path: '/var/lib/rungraph', refreshSeconds: 5, budgetShare: 0.25, sweepHours: 6 }, sources: [source({ index: false })] }, 't', env);
+    expect(config.index).toEqual({ enabled: false, path: '/var/lib/rungraph', refreshSeconds: 5, budgetShare: 0.25, sweepHours: 6 });
+    expect(config.sources[0].index).toBe(false);
   });
 
   test('a number may come from the environment, where every value is a string', () => {
