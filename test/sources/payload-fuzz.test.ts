@@ -93,6 +93,8 @@ function testrailRunOracle(payload: unknown): Run {
     counts,
     createdAt: read.optInt(o.created_on, 'created_on'),
     completedAt: read.optInt(o.completed_on, 'completed_on'),
+    // TestRail 6.5.2 and later; older servers send none.
+    updatedAt: read.optInt(o.updated_on, 'updated_on'),
     url: read.optStr(o.url, 'url'),
   };
 }
@@ -151,6 +153,8 @@ function qacompleteRunOracle(payload: unknown): Run {
     createdAt: qacomplete.date(o.date_created, ZONE, 'date_created') ?? qacomplete.date(o.date_started, ZONE, 'date_started'),
     // date_finished is filled even for runs that are not over (quirk 10): read only for a final run.
     completedAt: normalized.isClosed ? qacomplete.date(o.date_finished, ZONE, 'date_finished') : null,
+    // The reference documents no update time on test runs.
+    updatedAt: null,
     url: null,
   };
 }
@@ -210,6 +214,8 @@ function enterpriseTesterRunOracle(payload: unknown): Run {
     counts,
     createdAt: enterpriseTester.timestamp(o.CreatedAt, 'CreatedAt'),
     completedAt: null,
+    // LastUpdatedAt moves on every change (§7.4); absent or null is unknown.
+    updatedAt: o.LastUpdatedAt === undefined || o.LastUpdatedAt === null ? null : enterpriseTester.timestamp(o.LastUpdatedAt, 'LastUpdatedAt'),
     url: null,
   };
 }
@@ -230,10 +236,11 @@ describe('vendor payloads at the boundary', () => {
     valid: () => testrailRun,
     map: (v) => mapTestRailRun('tr', v),
     expected: testrailRunOracle,
-    sample: { status: 'IN_PROGRESS', conclusion: null, counts: { total: 9, passed: 2, failed: 2, blocked: 0, untested: 3, retest: 1, other: 1 } },
+    sample: { status: 'IN_PROGRESS', conclusion: null, updatedAt: null, counts: { total: 9, passed: 2, failed: 2, blocked: 0, untested: 3, retest: 1, other: 1 } },
     variants: {
       id: fc.integer(), project_id: fc.nat(), plan_id: fc.oneof(fc.nat(), fc.constantFrom(null, ABSENT)), is_completed: trFlag,
       name: someText, created_on: fc.oneof(someInstant, fc.constantFrom(null, ABSENT)), completed_on: fc.oneof(someInstant, fc.constant(null)),
+      updated_on: fc.oneof(someInstant, fc.constantFrom(null, ABSENT)),
       url: optionalText, description: optionalText,
       ...Object.fromEntries(['passed_count', 'failed_count', 'blocked_count', 'untested_count', 'retest_count', ...TR_CUSTOM].map((f) => [f, someCount])),
     },
@@ -280,9 +287,12 @@ describe('vendor payloads at the boundary', () => {
     map: (v) => toETRun('et', parseETRun(v), 'Login', null),
     expected: enterpriseTesterRunOracle,
     // The demo seed's completed, failed run: one step Failed, three NotRun.
-    sample: { status: 'COMPLETED', conclusion: 'FAILED', isClosed: true, counts: { total: 4, passed: 0, failed: 1, blocked: 0, untested: 3, retest: 0, other: 0 } },
+    sample: {
+      status: 'COMPLETED', conclusion: 'FAILED', isClosed: true, counts: { total: 4, passed: 0, failed: 1, blocked: 0, untested: 3, retest: 0, other: 0 },
+      createdAt: Date.parse('2026-10-27T14:02:33Z') / 1000, updatedAt: Date.parse('2026-10-27T15:02:33Z') / 1000,
+    },
     variants: {
-      Id: someGuid, AssignmentId: someGuid, CreatedAt: etTimestamp,
+      Id: someGuid, AssignmentId: someGuid, CreatedAt: etTimestamp, LastUpdatedAt: fc.oneof(etTimestamp, fc.constantFrom(null, ABSENT)),
       Status: fc.oneof(fc.constantFrom('Passed', 'Failed', 'Blocked', 'Undetermined', 'Not Run', 'In Progress'), fc.string()),
       Completed: fc.constantFrom(true, false, 1, 0, null, ABSENT),
       StepResults: fc.oneof(etSteps, fc.constant(null)),
@@ -319,7 +329,7 @@ describe('vendor payloads at the boundary', () => {
 
 describe('known gaps the oracle allows for today', () => {
   // enterprise-tester.md §2: times are ISO-8601 UTC with `Z`. The mapper reads CreatedAt with
-  // Date.parse, which takes "1" for 2001-01-01 — a silently wrong date. When the mapper rejects
+  // Date.parse, which takes "1" for 2001-01-01 — a silently wrong date (LastUpdatedAt too). When the mapper rejects
   // non-ISO text, this test passes, jest reports it, and `test.failing` and the Date.parse
   // allowance in fuzz.ts (enterpriseTester.timestamp) should go.
   test.failing('Enterprise Tester: a CreatedAt that is not an ISO-8601 time is UPSTREAM_ERROR', () => {
