@@ -63,7 +63,8 @@ async function main(): Promise<void> {
   }
   config = portOverride(config);
 
-  const sources = config.sources.map((s) => SOURCE_KINDS[s.kind]!.create(s, log));
+  // The sync's share of each source's rate budget (index.budgetShare) is part of that source's traffic policy.
+  const sources = config.sources.map((s) => SOURCE_KINDS[s.kind]!.create({ ...s, policy: { ...s.policy, syncShare: config.index.budgetShare } }, log));
   let gateway;
   try {
     gateway = await startGateway({

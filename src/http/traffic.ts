@@ -27,9 +27,12 @@ export interface TrafficPolicy {
   breakerCooldownMs: number;
   /** Largest answer body read; a larger one is UPSTREAM_ERROR (a vendor bug or a wrong URL). */
   maxResponseBytes: number;
+  /** The share of the rate budget the run index's sync may take (index.budgetShare); live reads and writes keep the rest. */
+  syncShare: number;
 }
 
 export const DEFAULT_POLICY: TrafficPolicy = {
+  syncShare: 0.5,
   timeoutMs: 10_000,
   connectTimeoutMs: 5_000,
   maxRetries: 2,
@@ -228,12 +231,17 @@ export function trafficPolicy(given: Partial<TrafficPolicy> = {}): TrafficPolicy
  * calls to one vendor, so they take from one budget, count towards one breaker and wait for one
  * cap, instead of each credential getting a budget of its own.
  */
+const SYNC_IN_FLIGHT = 2;
+
 export class TrafficControl {
   readonly policy: TrafficPolicy;
   readonly breaker: CircuitBreaker;
   private readonly slots: Semaphore;
   private readonly bucket: TokenBucket | undefined;
   private readonly retryBudget = new RetryBudget();
+  /** The sync's own lane (decisions.md, Budget): at most 2 of its requests in flight, at most its share of the rate. */
+  private readonly syncSlots = new Semaphore(SYNC_IN_FLIGHT);
+  private readonly syncBucket: TokenBucket | undefined;
 
   constructor(
     readonly sourceId: string,
@@ -244,6 +252,10 @@ export class TrafficControl {
     this.slots = new Semaphore(this.policy.concurrency);
     const rpm = this.policy.requestsPerMinute;
     if (rpm !== null) this.bucket = new TokenBucket(rpm, this.policy.burst ?? Math.max(1, Math.floor(rpm / 10)));
+    if (rpm !== null) {
+      const share = rpm * this.policy.syncShare;
+      this.syncBucket = new TokenBucket(share, Math.max(1, Math.floor((this.policy.burst ?? rpm / 10) * this.policy.syncShare)));
+    }
   }
 
   /** Lets one attempt start, or throws CircuitOpenError; an admitted attempt counts for the retry budget. */
@@ -257,11 +269,15 @@ export class TrafficControl {
    * slot, right before the request leaves: a token taken while waiting for a slot would let
    * requests pile up and then go out in a burst.
    */
-  run<T>(send: () => Promise<T>): Promise<T> {
-    return this.slots.run(async () => {
-      if (this.bucket) await this.bucket.take();
-      return send();
-    });
+  run<T>(send: () => Promise<T>, lane?: 'sync'): Promise<T> {
+    const go = () =>
+      this.slots.run(async () => {
+        // A sync request takes from its share first, then from the source's whole budget, which it shares with everyone.
+        if (lane === 'sync' && this.syncBucket) await this.syncBucket.take();
+        if (this.bucket) await this.bucket.take();
+        return send();
+      });
+    return lane === 'sync' ? this.syncSlots.run(go) : go();
   }
 
   /** Takes one retry from the retry budget, or answers false when it is spent. */

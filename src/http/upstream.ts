@@ -174,6 +174,7 @@ export class Upstream {
   private async attempt(req: UpstreamRequest, deadline: number | undefined): Promise<UpstreamResponse | GatewayError> {
     const source = this.sourceId;
     const traffic = this.connection.traffic;
+    const context = currentCallContext();
     try {
       traffic.admit();
       const response = await traffic.run(async () => {
@@ -182,8 +183,9 @@ export class Upstream {
           notSent.add(late);
           throw late;
         }
+        context?.onCall?.();
         return this.once(req, deadline);
-      });
+      }, context?.lane);
       if (response.status >= 500 || response.status === 408) traffic.breaker.failure();
       else if (response.status < 300) traffic.breaker.success();
       else traffic.breaker.neutral();

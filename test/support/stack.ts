@@ -3,11 +3,13 @@
  * them, a GraphQL client over HTTP, and every log line the gateway wrote (to prove no secret
  * leaks). Nothing is mocked.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { startGateway, type Gateway } from '../../src/server/app';
-import type { ServerSettings } from '../../src/server/config';
+import { DEFAULT_INDEX, type IndexConfig, type ServerSettings } from '../../src/server/config';
+import { feedOf, identities } from '../../src/server/feeds';
 import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../../src/sources/registry';
 import { TestRailSimulator, TESTRAIL_DEMO_USER, type TestRailSimulatorOptions } from '../../src/simulators/testrail';
@@ -48,6 +50,11 @@ export interface StackOptions {
   batching?: boolean;
   /** Gateway server settings (API keys, limits, …). */
   server?: ServerSettings;
+  /**
+   * The run index: on with these settings (a fresh temp directory unless `path` is given), and the
+   * stack waits until every indexed source is backfilled. Off when absent: every read is live.
+   */
+  index?: Partial<IndexConfig> & { off?: string[]; waitForBackfill?: boolean };
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -109,9 +116,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.sourceConfig?.et,
     });
   }
-  const sources = configs.map((c) => SOURCE_KINDS[c.kind]!.create(c, log));
+  const index = options.index ? { ...DEFAULT_INDEX, path: mkdtempSync(join(tmpdir(), 'rungraph-test-index-')), ...options.index } : undefined;
+  const sources = configs.map((c) => SOURCE_KINDS[c.kind]!.create(index ? { ...c, policy: { ...c.policy, syncShare: index.budgetShare } } : c, log));
   watched.push({ secrets: configs.flatMap(secretsOf), logs, responses });
-  const gateway = await startGateway({ sources, log, port: 0, batching: options.batching, server: options.server });
+  const gateway = await startGateway({
+    sources,
+    log,
+    port: 0,
+    batching: options.batching,
+    server: options.server,
+    index: index && { ...index, feedOf, identityOf: identities(configs) },
+  });
+  if (index && index.waitForBackfill !== false) await Promise.all([...gateway.syncs.values()].map((s) => s.ready()));
   return {
     gateway,
     testrail,
