@@ -1,10 +1,14 @@
 /**
  * The interface every vendor implements. A Source is created once from config and shared by all
- * requests; what belongs to one GraphQL request (its id, its memo of upstream reads, its logger)
- * travels in the RequestScope passed to every call.
+ * requests; what belongs to one GraphQL request or background job (its id, its memo of upstream
+ * reads, its logger) travels in the RequestScope passed to every call.
+ *
+ * What a store needs to filter and order runs without the source is in the records (model/types.ts)
+ * and in canonicalKey below; how the run index reads a source's changes is model/feed.ts's RunFeed,
+ * beside this interface. TODO(#9): each vendor's feed in src/sources/<vendor>/changes.ts (each
+ * vendor's source.ts says what its reference offers for it).
  */
 import type { GatewayError } from './errors';
-import type { RunFeed } from './feed';
 import type { RunQuery, RunSlice } from './runs';
 import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo } from './types';
 
@@ -81,13 +85,6 @@ export interface Source {
    * of the source's comes back unchanged, and looking it up fails as it would have.
    */
   canonicalKey(key: Key): Key;
-
-  /**
-   * What the run index's sync reads this source's changes with (model/feed.ts). TODO(#9): each
-   * vendor's feed, in src/sources/<vendor>/changes.ts; until it exists the source has none, and
-   * the index leaves the source's reads live.
-   */
-  readonly feed?: RunFeed;
 
   listProjects(scope: RequestScope): Promise<Project[]>;
   /** Results in key order; a missing project is a NOT_FOUND error in its slot. */

@@ -1,7 +1,7 @@
 /**
- * The status normalizer: ../shared/contract/status.md as code. Every vendor's mapper calls one of
- * the functions below; the vendor-specific tables live here, next to the generic rule, so the
- * README and the tests can print and iterate the same tables.
+ * The status normalizer: the vendor-neutral rules of ../shared/contract/status.md as code. Each
+ * vendor's own table — which of its words mean what — lives in its folder
+ * (src/sources/<vendor>/status.ts) and falls back on these rules; a test iterates each table.
  */
 import type { RunConclusion, RunCounts, RunStatus } from './types';
 
@@ -44,58 +44,8 @@ export function statusFromCounts(counts: RunCounts): RunStatus {
   return 'COMPLETED';
 }
 
-// ---------------------------------------------------------------------------------------------
-// TestRail: no status text; `is_completed` and the counters decide.
-
-export const TESTRAIL_VENDOR_STATUS = { completed: 'Completed', active: 'Active' } as const;
-
-export function normalizeTestRail(isCompleted: boolean, counts: RunCounts): Normalized & { vendorStatus: string } {
-  const status: RunStatus = isCompleted ? 'COMPLETED' : statusFromCounts(counts);
-  return {
-    status,
-    conclusion: status === 'COMPLETED' ? conclusionFromCounts(counts) : null,
-    isClosed: isCompleted,
-    vendorStatus: isCompleted ? TESTRAIL_VENDOR_STATUS.completed : TESTRAIL_VENDOR_STATUS.active,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// QAComplete: `status_code` is the vendor's word; unknown codes fall back to the counts rule.
-
-export const QACOMPLETE_STATUS_TABLE: Readonly<Record<string, Normalized>> = {
-  'Awaiting Run': { status: 'QUEUED', conclusion: null, isClosed: false },
-  'In Progress': { status: 'IN_PROGRESS', conclusion: null, isClosed: false },
-  Paused: { status: 'IN_PROGRESS', conclusion: null, isClosed: false },
-  Passed: { status: 'COMPLETED', conclusion: 'PASSED', isClosed: true },
-  Failed: { status: 'COMPLETED', conclusion: 'FAILED', isClosed: true },
-  Blocked: { status: 'COMPLETED', conclusion: 'BLOCKED', isClosed: true },
-  Incomplete: { status: 'COMPLETED', conclusion: 'INCOMPLETE', isClosed: true },
-};
-
-export function normalizeQAComplete(statusCode: string, counts: RunCounts): Normalized {
-  const known = Object.prototype.hasOwnProperty.call(QACOMPLETE_STATUS_TABLE, statusCode)
-    ? QACOMPLETE_STATUS_TABLE[statusCode]
-    : undefined;
-  if (known) return { ...known };
+/** status.md's counts rule whole, for a run its vendor does not call final: never closed. */
+export function normalizeByCounts(counts: RunCounts): Normalized {
   const status = statusFromCounts(counts);
   return { status, conclusion: status === 'COMPLETED' ? conclusionFromCounts(counts) : null, isClosed: false };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Enterprise Tester: `Completed` plus `Status` on a completed run; step outcomes otherwise.
-
-export const ENTERPRISE_TESTER_CONCLUSIONS: Readonly<Record<string, RunConclusion>> = {
-  Passed: 'PASSED',
-  Failed: 'FAILED',
-  Blocked: 'BLOCKED',
-};
-
-export function normalizeEnterpriseTester(completed: boolean, status: string, counts: RunCounts): Normalized {
-  if (completed) {
-    const conclusion = Object.prototype.hasOwnProperty.call(ENTERPRISE_TESTER_CONCLUSIONS, status)
-      ? ENTERPRISE_TESTER_CONCLUSIONS[status]
-      : 'INCOMPLETE';
-    return { status: 'COMPLETED', conclusion, isClosed: true };
-  }
-  return { status: counts.untested === counts.total ? 'QUEUED' : 'IN_PROGRESS', conclusion: null, isClosed: false };
 }

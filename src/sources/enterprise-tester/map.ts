@@ -6,9 +6,10 @@
  *   Run     [runGuid]   (GET /api/scriptrun/{id} fetches it again; nothing more is needed)
  * GUIDs are kept lower-case, as ET emits them (§2), so keys and ids compare as plain strings.
  */
-import { makeCounts, normalizeEnterpriseTester } from '../../model/status';
+import { makeCounts } from '../../model/status';
 import type { EnterpriseTesterAssignmentOption, EnterpriseTesterTesterOption, Project, Run, RunCounts } from '../../model/types';
 import { array, bool, object, optStr, PayloadError, str, type Json } from '../payload';
+import { normalizeEnterpriseTester } from './status';
 
 /** The step outcomes of status.md's Enterprise Tester row, in one table the README prints. */
 export const ET_OUTCOME_COUNTS: ReadonlyArray<[string, Exclude<keyof RunCounts, 'total'>]> = [
@@ -18,16 +19,6 @@ export const ET_OUTCOME_COUNTS: ReadonlyArray<[string, Exclude<keyof RunCounts, 
   ['NotRun', 'untested'],
   ['Undetermined', 'other'],
 ];
-
-/** What an incomplete run's `Status` reads (§6: "In Progress" while incomplete). */
-export const ET_OPEN_STATUS = 'In Progress';
-
-/**
- * A completed run's `Status` per conclusion (status.md): Passed, Failed, Blocked as they read;
- * everything else (Undetermined, Not Run, …) is INCOMPLETE. The spaced spellings of Blocked,
- * Undetermined and Not Run are unverified (§6).
- */
-export const ET_CONCLUSION_STATUS = { PASSED: 'Passed', FAILED: 'Failed', BLOCKED: 'Blocked' } as const;
 
 const OUTCOME_KEY = new Map(ET_OUTCOME_COUNTS.map(([outcome, part]) => [squash(outcome), part]));
 

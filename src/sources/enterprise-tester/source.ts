@@ -176,7 +176,7 @@ export class EnterpriseTesterSource implements Source {
     return scope.memo(`${this.id}:scriptruns:${tql}:${skip}:${top}`, async () => {
       const params: Params = { tql, timeZone: 'UTC', $top: top, $skip: skip > 0 ? skip : undefined, $inlinecount: 'allpages', $expand: RUN_EXPAND };
       const page = await this.client.tqlPage('scriptruns', params);
-      return { runs: await this.complete(scope, page.items.map(parseRun), knownProject), count: page.items.length, total: page.total };
+      return { runs: await this.resolveRuns(scope, page.items.map(parseRun), knownProject), count: page.items.length, total: page.total };
     });
   }
 
@@ -198,7 +198,7 @@ export class EnterpriseTesterSource implements Source {
     if (wanted.length === 1) {
       try {
         const run = await scope.memo(`${this.id}:run:${wanted[0]}`, async () => {
-          const [one] = await this.complete(scope, [parseRun(await this.client.get('scriptrun/{id}', [wanted[0]], { $expand: RUN_EXPAND }))], null);
+          const [one] = await this.resolveRuns(scope, [parseRun(await this.client.get('scriptrun/{id}', [wanted[0]], { $expand: RUN_EXPAND }))], null);
           return one;
         });
         found = new Map([[wanted[0], run]]);
@@ -224,7 +224,7 @@ export class EnterpriseTesterSource implements Source {
         const pages = await Promise.all(
           chunk(ids, IDS_PER_QUERY).map((part) => this.client.tqlPage('scriptruns', { tql: anyOf('Id', part), $top: part.length, $inlinecount: 'allpages', $expand: RUN_EXPAND })),
         );
-        return await this.complete(scope, pages.flatMap((p) => p.items.map(parseRun)), null);
+        return await this.resolveRuns(scope, pages.flatMap((p) => p.items.map(parseRun)), null);
       } catch (error) {
         if (!refusedQuery(error)) throw error;
         refused = true;
@@ -246,11 +246,11 @@ export class EnterpriseTesterSource implements Source {
       this.idListQueries = false;
       scope.log.warn({ source: this.id }, 'Enterprise Tester refused an Id IN (…) TQL query; reading runs one by one from now on');
     }
-    return this.complete(scope, answers.filter((r): r is EtRun => r !== null), null);
+    return this.resolveRuns(scope, answers.filter((r): r is EtRun => r !== null), null);
   }
 
   /** Names and projects for runs as read: assignments the server did not inline, then packages. */
-  private async complete(scope: RequestScope, runs: EtRun[], knownProject: string | null): Promise<Run[]> {
+  private async resolveRuns(scope: RequestScope, runs: EtRun[], knownProject: string | null): Promise<Run[]> {
     const notInlined = runs.filter((r) => r.assignment === null).map((r) => r.assignmentId);
     const fetched = notInlined.length > 0 ? await this.lookupMany(scope, 'assignment', notInlined, (ids) => this.fetchAssignments(ids)) : new Map<string, EtAssignment | undefined>();
     const assignmentOf = (run: EtRun) => run.assignment ?? fetched.get(run.assignmentId) ?? null;
@@ -419,12 +419,12 @@ export class EnterpriseTesterSource implements Source {
   async restartRun(scope: RequestScope, key: Key): Promise<Run> {
     const runId = this.guidKey(key[0], 'run');
     const oldRun = await this.readRun(runId);
-    const [old] = await this.complete(scope, [oldRun], null);
+    const [old] = await this.resolveRuns(scope, [oldRun], null);
     if (!old.isClosed) {
       throw badInput(`Enterprise Tester run ${runId} is not completed: close it first (closeRun), then restart it. Enterprise Tester keeps one unfinished run per assignment.`, this.id);
     }
     const answer = await this.client.write('POST', 'scriptassignment/{id}/runs', [oldRun.assignmentId], { $expand: RUN_EXPAND });
-    const [fresh] = await this.complete(scope, [parseRun(answer.body)], old.projectKey?.[0] ?? null);
+    const [fresh] = await this.resolveRuns(scope, [parseRun(answer.body)], old.projectKey?.[0] ?? null);
     if (answer.status === 200) {
       scope.log.info({ source: this.id, assignmentId: oldRun.assignmentId, runId: fresh.nativeId }, 'Enterprise Tester returned an unfinished run someone else started instead of a new one');
     }
@@ -437,10 +437,10 @@ export class EnterpriseTesterSource implements Source {
    */
   async closeRun(scope: RequestScope, key: Key): Promise<Run> {
     const runId = this.guidKey(key[0], 'run');
-    const [current] = await this.complete(scope, [await this.readRun(runId)], null);
+    const [current] = await this.resolveRuns(scope, [await this.readRun(runId)], null);
     if (current.isClosed) return current;
     const answer = await this.client.write('PUT', 'scriptrun/{id}', [runId], { $expand: RUN_EXPAND }, { AttemptToComplete: true });
-    const [closed] = await this.complete(scope, [parseRun(answer.body)], current.projectKey?.[0] ?? null);
+    const [closed] = await this.resolveRuns(scope, [parseRun(answer.body)], current.projectKey?.[0] ?? null);
     return closed;
   }
 

@@ -18,7 +18,7 @@
  */
 import { createdBeforeBound, type RunPosition, type RunQuery } from '../../model/runs';
 import type { RunConclusion, RunStatus } from '../../model/types';
-import { ET_CONCLUSION_STATUS, ET_OPEN_STATUS } from './map';
+import { ET_CONCLUSION_STATUS, ET_OPEN_STATUS } from './status';
 
 export const ET_RUN_ORDER = 'ORDER BY CreatedAt DESC';
 

@@ -1,15 +1,16 @@
 /**
  * QAComplete JSON → model (qacomplete.md §3). Status follows ../shared/contract/status.md,
  * QAComplete rows: `status_code` is the vendor's word, unknown codes fall back to the counts rule
- * (model/status.ts). Keys:
+ * (status.ts). Keys:
  *   Project [project_id]
  *   Run     [run_id, project_id]   (every run call is addressed under its project)
  *   Host    [host_id]
  */
-import { makeCounts, normalizeQAComplete } from '../../model/status';
+import { makeCounts } from '../../model/status';
 import type { Host, Project, QACompleteConfigurationOption, QACompleteReleaseOption, QACompleteTestOption, QACompleteTestSetOption, Run, RunCounts } from '../../model/types';
 import { count, object, optStr, PayloadError, str, type Json } from '../payload';
 import { parseVendorDate } from './dates';
+import { normalizeQAComplete } from './status';
 
 /** The counters of status.md's QAComplete row, in one table the README prints. */
 export const QACOMPLETE_COUNTS_TABLE: ReadonlyArray<[keyof RunCounts, string]> = [

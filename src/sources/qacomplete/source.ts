@@ -18,7 +18,6 @@
 import { badInput, ErrorCode, GatewayError, notFound } from '../../model/errors';
 import { createdBeforeBound, onAnyHost, sliceRuns, type RunFilter, type RunQuery, type RunSlice } from '../../model/runs';
 import type { AddRunRequest, Batch, DeleteOutcome, RequestScope, RunOptionRequest, Source } from '../../model/source';
-import { QACOMPLETE_STATUS_TABLE } from '../../model/status';
 import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo } from '../../model/types';
 import { getOrList } from '../batch';
 import type { SourceConnection } from '../connection';
@@ -27,6 +26,7 @@ import { canonicalDigits, numericInput, numericKey, object } from '../payload';
 import { optionMemoKey, readRunOptions, type RunOptionReaders } from '../run-options';
 import { QACompleteClient } from './client';
 import { formatWall, nearTransition } from './dates';
+import { QACOMPLETE_STATUS_TABLE } from './status';
 import { createdAtOf, mapConfigurationOption, mapHost, mapItem, mapProject, mapReleaseOption, mapRun, mapTestOption, mapTestSetOption } from './map';
 
 /**
@@ -428,14 +428,14 @@ export class QACompleteSource implements Source {
     // caller asks for false.
     body.ForceNewRunCreation = input.forceNewRunCreation ?? true;
     const created = await this.client.post(ROUTES.runs, [projectId], body);
-    return this.completeRun(projectId, created);
+    return this.asListed(projectId, created);
   }
 
   async restartRun(_scope: RequestScope, key: Key): Promise<Run> {
     const { runId, projectId } = this.runKey(key);
     // Seed 000: an empty RequestTestRunRestartPost; the answer is the new run, the old one stays.
     const created = await this.client.post(ROUTES.restart, [projectId, runId], {});
-    return this.completeRun(projectId, created);
+    return this.asListed(projectId, created);
   }
 
   /**
@@ -444,7 +444,7 @@ export class QACompleteSource implements Source {
    * read fails the run still exists: the answer we have is returned rather than an error that
    * would invite a second create.
    */
-  private async completeRun(projectId: number, created: unknown): Promise<Run> {
+  private async asListed(projectId: number, created: unknown): Promise<Run> {
     const run = mapRun(this.id, created, this.zone);
     if ('test_set_name' in object(created, 'QAComplete test run')) return run;
     try {

@@ -5,9 +5,10 @@
  *   Run     [run_id, project_id]           (standalone)
  *           [run_id, project_id, plan_id]  (inside a plan: changes go through the plan)
  */
-import { makeCounts, normalizeTestRail } from '../../model/status';
+import { makeCounts } from '../../model/status';
 import type { Project, Run, RunCounts, TestRailCaseOption, TestRailMilestoneOption, TestRailSuiteOption } from '../../model/types';
 import { bool, count, int, object, optInt, optStr, str, type Json } from '../payload';
+import { normalizeTestRail } from './status';
 
 /** Statuses 6…12 are custom_status1…7 (testrail.md §3.7: inferred from the seven counters). */
 export const TESTRAIL_CUSTOM_COUNTERS = [1, 2, 3, 4, 5, 6, 7].map((n) => `custom_status${n}_count`);
