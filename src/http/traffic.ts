@@ -224,6 +224,9 @@ export function trafficPolicy(given: Partial<TrafficPolicy> = {}): TrafficPolicy
   return { ...DEFAULT_POLICY, ...set };
 }
 
+/** The sync's requests in flight at once (decisions.md, "Budget": at most 2 per source). */
+const SYNC_IN_FLIGHT = 2;
+
 /**
  * One source's traffic policy in force: its breaker, rate budget, concurrency cap and retry
  * budget, shared by every call the source makes. QAComplete calls its user API with the user's
@@ -231,8 +234,6 @@ export function trafficPolicy(given: Partial<TrafficPolicy> = {}): TrafficPolicy
  * calls to one vendor, so they take from one budget, count towards one breaker and wait for one
  * cap, instead of each credential getting a budget of its own.
  */
-const SYNC_IN_FLIGHT = 2;
-
 export class TrafficControl {
   readonly policy: TrafficPolicy;
   readonly breaker: CircuitBreaker;

@@ -33,8 +33,7 @@ export interface SourceConnection {
 
 /** The policy the config gives: `timeoutMs` is shorthand for `policy.timeoutMs`, which wins when both are set. */
 export function policyOf(config: Pick<SourceConfig, 'timeoutMs' | 'policy'>): Partial<TrafficPolicy> {
-  const given = Object.fromEntries(Object.entries(config.policy ?? {}).filter(([, v]) => v !== undefined));
-  return { ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}), ...given };
+  return { ...config.policy, timeoutMs: config.policy?.timeoutMs ?? config.timeoutMs };
 }
 
 export function openConnection(config: SourceConfig, log: Logger): SourceConnection {
