@@ -4,10 +4,9 @@
  * reads, its logger) travels in the RequestScope passed to every call.
  *
  * What a store needs to filter and order runs without the source is in the records (model/types.ts)
- * and in canonicalKey below; how the run index reads a source's changes is its `feed`.
+ * and in canonicalKey below; how the run index reads a source's changes is its vendor's feed (model/feed.ts, wired in server/feeds.ts).
  */
 import type { GatewayError } from './errors';
-import type { RunFeed } from './feed';
 import type { RunQuery, RunSlice } from './runs';
 import type { Host, Key, Project, Run, RunOptionList, RunOptionLists, RunOptionPage, SourceInfo } from './types';
 
@@ -84,13 +83,6 @@ export interface Source {
    * of the source's comes back unchanged, and looking it up fails as it would have.
    */
   canonicalKey(key: Key): Key;
-
-  /**
-   * How the run index's sync reads this source's changes (model/feed.ts). TODO(#9): each vendor's
-   * feed in src/sources/<vendor>/changes.ts (each vendor's source.ts says what its reference offers
-   * for it); a source without one is served live.
-   */
-  readonly feed?: RunFeed;
 
   listProjects(scope: RequestScope): Promise<Project[]>;
   /** Results in key order; a missing project is a NOT_FOUND error in its slot. */

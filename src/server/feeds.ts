@@ -12,7 +12,7 @@ import type { SourceIdentity } from '../store/store';
 const FEEDS: Partial<Record<Source['info']['kind'], (source: Source) => RunFeed>> = {};
 
 export function feedOf(source: Source): RunFeed | undefined {
-  return source.feed ?? FEEDS[source.info.kind]?.(source);
+  return FEEDS[source.info.kind]?.(source);
 }
 
 export function identities(configs: readonly SourceConfig[]): (source: Source) => SourceIdentity {
