@@ -312,6 +312,33 @@ export class TestRailStore {
     }
   }
 
+  /**
+   * close_plan: the plan and every run in it close at once, at one time ("closes an existing test
+   * plan and archives its test runs & results", §4.3's related routes); cannot be undone.
+   */
+  closePlan(planId: number): PlanRecord {
+    const plan = this.plans.must(planId);
+    const now = this.clock();
+    plan.is_completed = true;
+    plan.completed_on = now;
+    for (const entry of plan.entries) {
+      for (const runId of entry.run_ids) {
+        const run = this.runs.get(runId)!;
+        if (run.is_completed) continue;
+        run.is_completed = true;
+        run.completed_on = now;
+      }
+    }
+    return plan;
+  }
+
+  /** delete_plan: the plan goes with its entries' runs, their tests and results (irreversible). */
+  deletePlan(planId: number): void {
+    const plan = this.plans.must(planId);
+    for (const entry of plan.entries) for (const runId of [...entry.run_ids]) this.deleteRun(runId);
+    this.plans.delete(plan.id);
+  }
+
   // --------------------------------------------------------------------------------------- read
 
   project(id: number): ProjectRecord | undefined { return this.projects.get(id); }

@@ -4,7 +4,7 @@
  * call entirely when one result is invalid, §7.8).
  */
 import { JSON_HEADERS, badRequest, idArg, ok, toBool, toId } from './http';
-import { type Ctx, type Handler, INVALID, closedRun, planRun, projectArg, runArg, testArg } from './lookups';
+import { type Ctx, type Handler, INVALID, closedRun, planArg, planRun, projectArg, runArg, testArg } from './lookups';
 import type { ProjectRecord, RunRecord, SuiteRecord, TestRecord } from './model';
 import type { ResultInput } from './store';
 
@@ -220,6 +220,24 @@ export const WRITES: Record<string, Handler> = {
     const soft = querySoft ?? optBool(ctx.body, 'soft') ?? false;
     if (soft) return ok({ affected_tests: ctx.store.testsOf(run.id).length });
     ctx.store.deleteRun(run.id);
+    return { status: 200, headers: JSON_HEADERS };
+  },
+
+  /**
+   * Closes the plan and archives its runs (§4.3 names the route; the answer is the closed plan with
+   * its entries, as close_run answers the closed run — unverified). A second close is refused like
+   * close_run's (unverified).
+   */
+  close_plan(ctx) {
+    const plan = planArg(ctx);
+    if (plan.is_completed) throw badRequest('Field :plan_id refers to a test plan that is already closed (completed); closed test plans cannot be changed.');
+    return ok(ctx.json.plan(ctx.store.closePlan(plan.id), true));
+  },
+
+  /** Deletes the plan with all its runs, tests and results: 200 with an empty body, like delete_run. */
+  delete_plan(ctx) {
+    const plan = planArg(ctx);
+    ctx.store.deletePlan(plan.id);
     return { status: 200, headers: JSON_HEADERS };
   },
 
