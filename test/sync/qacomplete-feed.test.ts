@@ -387,6 +387,29 @@ describe('refresh', () => {
     ]);
   });
 
+  test('a server whose runs carry no date_created (as the reference shows them): the creation clause filters on DateStarted', async () => {
+    t = await setup();
+    const { store } = t.sim;
+    // The simulator addition: runs without date_created, and a DateCreated filter is an unknown field.
+    store.runDateCreated = false;
+    expect(await t.vendor('GET', `/projects/${checkoutWeb}/testruns?limit=1`)).not.toHaveProperty('results.0.date_created');
+    await expect(t.vendor('GET', `/projects/${checkoutWeb}/testruns?filter=${encodeURIComponent("DateCreated >= '2026-01-01'")}`)).rejects.toThrow(/400/);
+
+    const marks = json(await t.feed.backfill(t.scope(), t.index.sink())) as QACompleteWatermarks;
+    expect(marks.dateField).toBe('DateStarted');
+    // createdAt comes from date_started, for the feed as for the live Source.
+    expect(byKey(t.index.runs.values())).toEqual(byKey(await t.live()));
+    const flash = store.addRun({ projectId: paymentsApi, items: ['Passed'] });
+    t.index.reset();
+    t.sim.server.resetCounts();
+    await t.feed.refresh(t.scope(), marks, t.index, t.index.sink());
+    expect(t.index.delivered.map((r) => r.nativeId)).toEqual([String(flash.id)]);
+    const filters = t.sim.server.log.filter((r) => r.route === QACOMPLETE_ROUTES.listRuns).map((r) => new URLSearchParams(r.target.split('?')[1]).get('filter'));
+    expect(filters).toHaveLength(4);
+    for (const filter of filters) expect(filter).toMatch(/ OR \(DateStarted >= '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d'\)$/);
+    expect(t.warnings.filter((w) => /refused the run index filter/.test(w))).toEqual([]);
+  });
+
   test('watermarks it did not write read every project whole', async () => {
     t = await setup();
     await t.feed.backfill(t.scope(), t.index.sink());

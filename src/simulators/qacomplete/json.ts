@@ -58,7 +58,7 @@ export function runJson(store: QACompleteStore, run: QACRun): Record<string, unk
     // Not in the reference's run table (unverified): QAComplete records carry date_created
     // elsewhere (projects, releases, tests) and the runs table has the column; a client must not
     // depend on it and should fall back to date_started.
-    date_created: localDate(run.dateCreated, tz),
+    ...(store.runDateCreated ? { date_created: localDate(run.dateCreated, tz) } : {}),
     date_started: localDate(run.dateStarted, tz),
     date_finished: localDate(run.dateFinished, tz),
     nbr_tests: run.items.length,

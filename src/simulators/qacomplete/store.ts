@@ -59,6 +59,13 @@ const toDate = (value: Date | string): Date => (value instanceof Date ? new Date
 export class QACompleteStore {
   /** Minutes the server's local time is ahead of UTC; main-API dates are rendered in it. */
   timeZoneOffsetMinutes = 0;
+  /**
+   * Whether test runs show `date_created`. The reference's run table (§3.1) has no such field, so a
+   * real server may well leave it out; the simulator sends it by default (json.ts runJson), and
+   * tests turn it off to be the server the reference describes (createdAt then comes from
+   * `date_started`, and a `DateCreated` filter names an unknown field).
+   */
+  runDateCreated = true;
   /** The simulator's clock, replaceable by tests. */
   clock: () => Date = () => new Date();
 
