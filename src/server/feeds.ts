@@ -4,12 +4,19 @@
  * folders (src/sources/<vendor>/changes.ts).
  */
 import type { RunFeed } from '../model/feed';
+import { createQACompleteFeed } from '../sources/qacomplete/changes';
+import type { QACompleteSource } from '../sources/qacomplete/source';
+import { createTestRailFeed } from '../sources/testrail/changes';
+import type { TestRailSource } from '../sources/testrail/source';
 import type { Source } from '../model/source';
 import type { SourceConfig } from '../sources/config';
 import type { SourceIdentity } from '../store/store';
 
 /** Filled as each vendor's feed lands; a kind without one is served live (Source.sync OFF). */
-const FEEDS: Partial<Record<Source['info']['kind'], (source: Source) => RunFeed>> = {};
+const FEEDS: Partial<Record<Source['info']['kind'], (source: Source) => RunFeed>> = {
+  testrail: (source) => createTestRailFeed({ source, client: (source as TestRailSource).client }),
+  qacomplete: (source) => createQACompleteFeed({ source, client: (source as QACompleteSource).client, timeZone: (source as QACompleteSource).zone }),
+};
 
 export function feedOf(source: Source): RunFeed | undefined {
   return FEEDS[source.info.kind]?.(source);

@@ -26,8 +26,8 @@ export interface SyncSettings {
   sweepHours: number;
 }
 
-/** No single cycle may run longer than this; a vendor that hangs must not stall the sync forever. */
-const CYCLE_DEADLINE_MS = 30 * 60_000;
+/** No single cycle may run longer than this (a hung vendor must not stall the sync forever); long enough for a large instance read under a small budget share. */
+const CYCLE_DEADLINE_MS = 6 * 3600_000;
 /** How often a long backfill reports its progress in the log. */
 const PROGRESS_EVERY_MS = 5_000;
 

@@ -86,8 +86,10 @@ interface Pushed {
 
 export class QACompleteSource implements Source {
   readonly info: SourceInfo;
-  private readonly client: QACompleteClient;
-  private readonly zone: string;
+  /** Public for its change detection (changes.ts), which reads through the same connection and budget. */
+  readonly client: QACompleteClient;
+  /** The time zone vendor times without one are read in; the change detection writes its filters in it. */
+  readonly zone: string;
   private readonly hostIds: readonly string[];
   /**
    * Which run fields the vendor filters on is unverified beyond ReleaseId and TestSetId (§5), and

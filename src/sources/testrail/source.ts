@@ -29,7 +29,8 @@ const PLAN_RUN_CHANGE =
 
 export class TestRailSource implements Source {
   readonly info: SourceInfo;
-  private readonly client: TestRailClient;
+  /** Public for its change detection (changes.ts), which reads through the same connection and budget. */
+  readonly client: TestRailClient;
   private readonly pushdown: boolean;
 
   constructor(private readonly connection: SourceConnection) {

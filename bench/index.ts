@@ -1,0 +1,163 @@
+/**
+ * `npm run bench:index` (not part of `npm test`): the run index against live reads, on TestRail
+ * instances of growing size (issue #9, "Done when" 1, 6). Everything on 127.0.0.1, bounded in
+ * count and time.
+ *
+ *   npm run bench:index -- [--latency 20] [--queries 40] [--concurrency 20] [--seconds 3]
+ *
+ * Scenarios, in one run:
+ *   scale   10, 50 and 200 projects × 20 runs, `--latency` ms per vendor call: after the backfill,
+ *           the issue's query (`runs(first: 20) { … project { name } }`) — vendor calls per query
+ *           and p50, INDEXED; target 0 calls at every size and p50(200) ≤ 1.5 × p50(10).
+ *   peers   one project, 10 rows with their project name, `--latency` ms: INDEXED p50 ≤ 0.25 × LIVE
+ *           p50, and INDEXED req/s at `--concurrency` connections ≥ 0.7 × `{ __typename }` on the
+ *           same server; the same query repeated ≥ 1.5 × `{ __typename }` (a response cache).
+ * Prints a table per scenario and the targets; exits 1 when one is missed.
+ */
+import '../src/env';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Agent, request } from 'undici';
+import { startGateway, type Gateway } from '../src/server/app';
+import { DEFAULT_INDEX } from '../src/server/config';
+import { feedOf, identities } from '../src/server/feeds';
+import { silentLogger } from '../src/server/log';
+import { SOURCE_KINDS } from '../src/sources/registry';
+import type { SourceConfig } from '../src/sources/config';
+import { TestRailSimulator, TESTRAIL_DEMO_USER } from '../src/simulators/testrail';
+import { mirrorSchema, numberFlag, percentile, round, table, writeArtifact } from './stack';
+
+const ISSUE_QUERY = '{ runs(first: 20) { nodes { id name status conclusion createdAt counts { total passed failed } project { name } } } }';
+const PEER_QUERY = '{ runs(first: 10) { nodes { id name project { name } } } }';
+const T0 = Math.floor(Date.UTC(2026, 0, 1) / 1000);
+
+interface Instance {
+  sim: TestRailSimulator;
+  gateway: Gateway;
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function instance(projects: number, runsPerProject: number, latency: number, indexed: boolean): Promise<Instance> {
+  const sim = new TestRailSimulator({ seed: 'empty' });
+  for (let p = 0; p < projects; p++) {
+    const project = sim.store.addProject({ name: `Project ${p + 1}`, suite_mode: 1 });
+    for (let r = 0; r < runsPerProject; r++) sim.store.addRun(project.id, { name: `Run ${p + 1}.${r + 1}`, created_on: T0 + (p * runsPerProject + r) * 37 });
+  }
+  const baseUrl = await sim.start();
+  const config: SourceConfig = { id: 'tr', kind: 'testrail', name: 'TestRail', baseUrl, auth: { username: TESTRAIL_DEMO_USER.email, password: TESTRAIL_DEMO_USER.password } };
+  const source = SOURCE_KINDS.testrail!.create(config, silentLogger);
+  const gateway = await startGateway({
+    sources: [source],
+    log: silentLogger,
+    host: '127.0.0.1',
+    port: 0,
+    index: indexed ? { ...DEFAULT_INDEX, path: mkdtempSync(join(tmpdir(), 'rungraph-bench-index-')), refreshSeconds: 3600, feedOf, identityOf: identities([config]) } : undefined,
+  });
+  await Promise.all([...gateway.syncs.values()].map((s) => s.ready()));
+  sim.server.latencyMs = latency;
+  return { sim, gateway, url: gateway.graphqlUrl, stop: async () => (await gateway.stop(1000), await sim.stop()) };
+}
+
+const agent = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
+
+async function post(url: string, query: string, consistency?: 'LIVE'): Promise<number> {
+  const started = performance.now();
+  const body = consistency ? { query: query.replace('runs(first', 'runs(consistency: LIVE, first') } : { query };
+  const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), dispatcher: agent });
+  const text = await res.body.text();
+  if (res.statusCode !== 200 || text.includes('"errors"')) throw new Error(`query failed: ${res.statusCode} ${text.slice(0, 300)}`);
+  return performance.now() - started;
+}
+
+async function p50(url: string, query: string, n: number, consistency?: 'LIVE'): Promise<number> {
+  for (let i = 0; i < 5; i++) await post(url, query, consistency);
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) times.push(await post(url, query, consistency));
+  return percentile(times, 50);
+}
+
+/** Requests per second at `concurrency` connections for `seconds`, every request checked. */
+async function throughput(url: string, query: string, concurrency: number, seconds: number): Promise<number> {
+  const until = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) {
+        await post(url, query);
+        done += 1;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const latency = numberFlag(argv, 'latency', 20, 0, 1000);
+  const queries = numberFlag(argv, 'queries', 40, 5, 1000);
+  const concurrency = numberFlag(argv, 'concurrency', 20, 1, 64);
+  const seconds = numberFlag(argv, 'seconds', 3, 1, 30);
+  mirrorSchema();
+  const targets: Array<[string, boolean]> = [];
+
+  // scale
+  const scale: Array<(string | number)[]> = [];
+  const p50s = new Map<number, number>();
+  for (const projects of [10, 50, 200]) {
+    const started = performance.now();
+    const inst = await instance(projects, 20, latency, true);
+    const backfillS = (performance.now() - started) / 1000;
+    inst.sim.server.resetCounts();
+    const median = await p50(inst.url, ISSUE_QUERY, queries);
+    const calls = inst.sim.server.count() / (queries + 5);
+    p50s.set(projects, median);
+    scale.push([projects, projects * 20, round(backfillS, 2), round(calls, 2), round(median, 2)]);
+    targets.push([`${projects} projects: 0 vendor calls per indexed query (${round(calls, 2)})`, calls === 0]);
+    await inst.stop();
+  }
+  console.log(`\nscale: TestRail, 20 runs per project, ${latency} ms per vendor call; the issue's query, INDEXED, ${queries} sequential queries\n`);
+  console.log(table(['projects', 'runs', 'backfill s (no latency)', 'calls/query', 'p50 ms'], scale));
+  const ratio = p50s.get(200)! / p50s.get(10)!;
+  targets.push([`p50 at 200 projects ≤ 1.5 × p50 at 10: ${round(ratio, 2)}×`, ratio <= 1.5]);
+
+  // peers
+  const indexed = await instance(1, 20, latency, true);
+  const live = await instance(1, 20, latency, false);
+  const indexedP50 = await p50(indexed.url, PEER_QUERY, queries);
+  const liveP50 = await p50(live.url, PEER_QUERY, queries, 'LIVE');
+  const trivial = await throughput(indexed.url, '{ __typename }', concurrency, seconds);
+  const indexedRps = await throughput(indexed.url, PEER_QUERY, concurrency, seconds);
+  await Promise.all([indexed.stop(), live.stop()]);
+  console.log(`\npeers: one TestRail project, 10 rows with their project name, ${latency} ms per vendor call, ${concurrency} connections for ${seconds} s\n`);
+  console.log(
+    table(
+      ['contender', 'p50 ms', 'req/s'],
+      [
+        ['INDEXED', round(indexedP50, 2), round(indexedRps, 0)],
+        ['LIVE', round(liveP50, 2), '-'],
+        ['{ __typename }', '-', round(trivial, 0)],
+      ],
+    ),
+  );
+  targets.push([`INDEXED p50 ≤ 0.25 × LIVE p50: ${round(indexedP50 / liveP50, 3)}×`, indexedP50 <= 0.25 * liveP50]);
+  targets.push([`INDEXED req/s ≥ 0.7 × { __typename }: ${round(indexedRps / trivial, 2)}×`, indexedRps >= 0.7 * trivial]);
+  targets.push([`repeated query req/s ≥ 1.5 × { __typename } (needs a response cache, not built): ${round(indexedRps / trivial, 2)}×`, indexedRps >= 1.5 * trivial]);
+
+  console.log('\ntargets:');
+  for (const [text, pass] of targets) console.log(`  ${pass ? 'PASS' : 'FAIL'}  ${text}`);
+  const path = writeArtifact('bench-index.json', { at: new Date().toISOString(), latency, queries, concurrency, seconds, scale, indexedP50, liveP50, trivial, indexedRps, targets });
+  console.log(`\nresults: ${path}`);
+  await agent.close();
+  return targets.every(([, pass]) => pass) ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(2);
+  },
+);
