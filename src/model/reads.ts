@@ -95,6 +95,8 @@ export interface ReadService {
   syncStatus(sourceId: string): SyncStatus;
   /** The sources a request (by its scope) read from the index, for the response's `extensions.sync`. */
   indexedSources?(scope: RequestScope): string[];
+  /** Whether a request (by its scope) read anything from a vendor; absent: every read does. */
+  wentLive?(scope: RequestScope): boolean;
 
   pageRuns(scope: RequestScope, query: RunListQuery): Promise<RunPage>;
   pageProjects(scope: RequestScope, query: OffsetListQuery): Promise<ListPage<Project>>;

@@ -16,6 +16,7 @@ import type { RunFeed } from '../model/feed';
 import { EmbeddedStore, type SourceIdentity } from '../store/store';
 import { IndexedReads } from '../sync/reads';
 import { SourceSync } from '../sync/sync';
+import { AnswerCache } from './answers';
 import { createApollo } from './apollo';
 import { DEFAULT_SERVER, type IndexConfig, type ServerConfig, type ServerSettings } from './config';
 import { createHandler, HttpListener } from './http';
@@ -63,7 +64,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const changes = new ChangeStream(log);
   const writes = new RunWrites(sources, changes);
   const lifecycle = new Lifecycle(log).add({ name: 'sources', stop: () => Promise.all(sources.all.map((s) => s.close())).then(() => undefined) });
-  const { reads, syncs } = indexParts(options, sources, changes, lifecycle);
+  const { reads, syncs, generation } = indexParts(options, sources, changes, lifecycle);
   const apollo = createApollo(settings, log, sources.all.length);
 
   let listener: HttpListener | undefined;
@@ -73,6 +74,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     newContext: (requestId) => createContext({ sources, reads, writes, log, requestId, batching: options.batching }),
     draining: () => listener?.draining ?? false,
+    ...(generation ? { answers: new AnswerCache(generation), generation } : {}),
   });
   listener = new HttpListener(handler, log, options.host ?? settings.host, options.port ?? settings.port);
 
@@ -97,7 +99,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
  * source (started once the store is open, stopped before it closes), the indexed read service, and
  * the write-through that applies every accepted write to the index before the mutation answers.
  */
-function indexParts(options: GatewayOptions, sources: SourceSet, changes: ChangeStream, lifecycle: Lifecycle): { reads: ReadService; syncs: ReadonlyMap<string, SourceSync> } {
+function indexParts(
+  options: GatewayOptions,
+  sources: SourceSet,
+  changes: ChangeStream,
+  lifecycle: Lifecycle,
+): { reads: ReadService; syncs: ReadonlyMap<string, SourceSync>; generation?: () => number } {
   const index = options.index;
   if (!index?.enabled) return { reads: new LiveReads(sources), syncs: new Map() };
   const { log } = options;
@@ -124,5 +131,5 @@ function indexParts(options: GatewayOptions, sources: SourceSet, changes: Change
       start: async () => syncs.forEach((s) => s.start()),
       stop: () => Promise.all([...syncs.values()].map((s) => s.stop())).then(() => undefined),
     });
-  return { reads: new IndexedReads(sources, store, syncs), syncs };
+  return { reads: new IndexedReads(sources, store, syncs), syncs, generation: () => store.generation };
 }

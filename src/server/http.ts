@@ -15,6 +15,7 @@ import { withCallContext } from '../http/context';
 import { apiKeyCheck } from './auth';
 import type { ServerConfig } from './config';
 import { createExplorer } from './explorer/serve';
+import type { AnswerCache } from './answers';
 import type { Service } from './lifecycle';
 
 export interface HandlerParts {
@@ -24,9 +25,13 @@ export interface HandlerParts {
   newContext(requestId: string): GraphContext;
   /** True once shutdown began: answers then close their connections. */
   draining(): boolean;
+  /** With the run index on: answers computed only from it, kept while it is unchanged (answers.ts). */
+  answers?: AnswerCache;
+  /** The index's generation now (answers.ts). */
+  generation?: () => number;
 }
 
-export function createHandler({ apollo, settings, log, newContext, draining }: HandlerParts) {
+export function createHandler({ apollo, settings, log, newContext, draining, answers, generation }: HandlerParts) {
   const maxBodyBytes = settings.limits.maxBodyBytes;
   const authorized = apiKeyCheck(settings.apiKeys);
   const explorer = createExplorer();
@@ -47,8 +52,10 @@ export function createHandler({ apollo, settings, log, newContext, draining }: H
       });
     }
     let body: unknown;
+    let raw = url.search;
     if (req.method === 'POST') {
       const read = await readBody(req, maxBodyBytes);
+      raw = read.text;
       if (read.tooLarge) {
         return sendJson(res, 413, {
           errors: [{ message: `The request body is over the limit (server.limits.maxBodyBytes = ${maxBodyBytes} bytes).`, extensions: { code: 'BAD_REQUEST' } }],
@@ -64,6 +71,13 @@ export function createHandler({ apollo, settings, log, newContext, draining }: H
     }
     const persisted = persistedQueryMismatch(body, url.searchParams);
     if (persisted) return sendJson(res, 400, { errors: [{ message: persisted, extensions: { code: 'PERSISTED_QUERY_HASH_MISMATCH' } }] });
+    const cacheKey = answers?.key(req.method, req.headers.authorization, raw);
+    const kept = cacheKey ? answers!.get(cacheKey) : undefined;
+    if (kept) {
+      res.writeHead(kept.status, { 'content-type': kept.contentType, 'content-length': Buffer.byteLength(kept.body), 'x-rungraph-answer': 'kept' });
+      return void res.end(kept.body);
+    }
+    const generationBefore = generation?.();
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -93,6 +107,10 @@ export function createHandler({ apollo, settings, log, newContext, draining }: H
             },
           ],
         });
+      }
+      // Kept only when every read came from the index (none went to a vendor) and nothing failed.
+      if (cacheKey && generationBefore !== undefined && context.operation.type === 'query' && res.statusCode === 200 && context.reads.wentLive?.(context.scope) === false && !response.body.string.includes('"errors":')) {
+        answers!.set(cacheKey, generationBefore, res.statusCode, String(res.getHeader('content-type') ?? 'application/json'), response.body.string);
       }
       res.end(response.body.string);
     } else {

@@ -21,9 +21,11 @@ import type { SourceSync } from './sync';
 const OFF: SyncStatus = { state: 'OFF', syncedAt: null, indexedRuns: 0, backfillProgress: null, lastError: null };
 
 export class IndexedReads implements ReadService {
-  private readonly live: LiveReads;
+  private readonly vendors: LiveReads;
   /** Per request: the sources it read from the index, for `extensions.sync`. */
   private readonly used = new WeakMap<RequestScope, Set<string>>();
+  /** Requests that read anything from a vendor: their answers are not kept (server/answers.ts). */
+  private readonly live = new WeakSet<RequestScope>();
 
   constructor(
     private readonly sources: SourceSet,
@@ -31,7 +33,11 @@ export class IndexedReads implements ReadService {
     /** Only sources with an index; the others are OFF and always live. */
     private readonly syncs: ReadonlyMap<string, SourceSync>,
   ) {
-    this.live = new LiveReads(sources);
+    this.vendors = new LiveReads(sources);
+  }
+
+  wentLive(scope: RequestScope): boolean {
+    return this.live.has(scope);
   }
 
   syncStatus(sourceId: string): SyncStatus {
@@ -50,7 +56,10 @@ export class IndexedReads implements ReadService {
       .map((source) => {
         const sourceId = source.info.id;
         const sync = this.indexed(scope, sourceId, query.consistency);
-        if (!sync) return { sourceId, mode: 'LIVE', syncedAt: null, slice: (q) => source.listRuns(scope, q) };
+        if (!sync) {
+          this.live.add(scope);
+          return { sourceId, mode: 'LIVE', syncedAt: null, slice: (q) => source.listRuns(scope, q) };
+        }
         const view = this.store.view(sourceId);
         const filter = query.filters.get(sourceId)!;
         return { sourceId, mode: 'INDEXED', syncedAt: sync.syncedAt, slice: (q) => view.slice(q), count: () => view.count(filter) };
@@ -71,6 +80,7 @@ export class IndexedReads implements ReadService {
     const source = this.sources.ofId(sourceId);
     const sync = this.indexed(scope, sourceId, consistency);
     if (!sync) {
+      this.live.add(scope);
       const answers = await source.getRuns(scope, keys);
       // A live read is the vendor's word now: the index follows it.
       if (this.syncs.has(sourceId)) this.follow(sourceId, keys, answers);
@@ -81,6 +91,7 @@ export class IndexedReads implements ReadService {
     const missing = keys.filter((_, i) => answers[i] === undefined);
     if (missing.length > 0) {
       // Created behind the gateway's back since the last cycle, perhaps: read live once, and index it.
+      this.live.add(scope);
       const found = await source.getRuns(scope, missing);
       this.follow(sourceId, missing, found);
       let j = 0;
@@ -98,12 +109,13 @@ export class IndexedReads implements ReadService {
   }
 
   async listHosts(scope: RequestScope, sourceId: string, consistency?: Consistency): Promise<Host[]> {
-    if (!this.indexed(scope, sourceId, consistency)) return this.live.listHosts(scope, sourceId);
+    if (!this.indexed(scope, sourceId, consistency)) return (this.live.add(scope), this.vendors.listHosts(scope, sourceId));
     return this.store.view(sourceId).hosts;
   }
 
   listRunOptions<L extends RunOptionList>(scope: RequestScope, sourceId: string, request: RunOptionRequest<L>): Promise<RunOptionPage<RunOptionLists[L]>> {
-    return this.live.listRunOptions(scope, sourceId, request);
+    this.live.add(scope);
+    return this.vendors.listRunOptions(scope, sourceId, request);
   }
 
   /** The source's sync when this read may answer from the index; undefined when it must go live. */
@@ -126,7 +138,9 @@ export class IndexedReads implements ReadService {
     return query.sourceIds.map((sourceId) => {
       const sync = this.indexed(scope, sourceId, query.consistency);
       const source = this.sources.ofId(sourceId);
-      return sync ? { sourceId, mode: 'INDEXED', syncedAt: sync.syncedAt, items: () => indexed(sourceId) } : { sourceId, mode: 'LIVE', syncedAt: null, items: () => live(source) };
+      if (sync) return { sourceId, mode: 'INDEXED', syncedAt: sync.syncedAt, items: () => indexed(sourceId) };
+      this.live.add(scope);
+      return { sourceId, mode: 'LIVE', syncedAt: null, items: () => live(source) };
     });
   }
 
@@ -139,11 +153,15 @@ export class IndexedReads implements ReadService {
     live: (source: ReturnType<SourceSet['ofId']>, keys: readonly Key[]) => Promise<Batch<T>>,
   ): Promise<Batch<T>> {
     const source = this.sources.ofId(sourceId);
-    if (!this.indexed(scope, sourceId, consistency)) return live(source, keys);
+    if (!this.indexed(scope, sourceId, consistency)) {
+      this.live.add(scope);
+      return live(source, keys);
+    }
     const byKey = new Map(indexed(sourceId).map((item) => [keyString(item.key), item]));
     const answers: Array<T | GatewayError | undefined> = keys.map((k) => byKey.get(keyString(k)));
     const missing = keys.filter((_, i) => answers[i] === undefined);
     if (missing.length > 0) {
+      this.live.add(scope);
       const found = await live(source, missing);
       let j = 0;
       for (let i = 0; i < answers.length; i++) if (answers[i] === undefined) answers[i] = found[j++];

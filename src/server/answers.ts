@@ -1,0 +1,52 @@
+/**
+ * Answers computed from an unchanged index need not be computed again. A query whose every read
+ * came from the run index is kept, keyed by what the client sent (method, body or query string) and
+ * who sent it (the Authorization header), together with the index's generation; any change to the
+ * index — a sync cycle that changed something, a write-through — makes a new generation, so a kept
+ * answer is never served once the index no longer holds what it says. Answers that read a vendor
+ * live, carry errors, or come from a mutation are never kept. An entry lives at most `ttlMs`, so
+ * the time-dependent parts (`lagSeconds`, `extensions.sync`) are at most that old.
+ */
+import { createHash } from 'node:crypto';
+
+interface Entry {
+  generation: number;
+  at: number;
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export class AnswerCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly generation: () => number,
+    private readonly ttlMs = 1_000,
+    private readonly maxEntries = 1_000,
+    private readonly maxBytes = 256 * 1024,
+  ) {}
+
+  key(method: string, authorization: string | undefined, request: string): string {
+    return createHash('sha256').update(`${method}\n${authorization ?? ''}\n${request}`).digest('base64url');
+  }
+
+  get(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.generation !== this.generation() || Date.now() - entry.at > this.ttlMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    // Most recently used last, so the oldest goes first when full.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  set(key: string, generation: number, status: number, contentType: string, body: string): void {
+    if (body.length > this.maxBytes || generation !== this.generation()) return;
+    this.entries.set(key, { generation, at: Date.now(), status, contentType, body });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
