@@ -20,7 +20,7 @@ export interface GraphQLResponse<T = any> {
   status: number;
   headers: Headers;
   /** `errors` is loose on purpose: tests index into it after asserting what they expect. */
-  body: { data?: T; errors?: any };
+  body: { data?: T; errors?: any; extensions?: any };
   text: string;
 }
 
