@@ -4,6 +4,8 @@
  * folders (src/sources/<vendor>/changes.ts).
  */
 import type { RunFeed } from '../model/feed';
+import { createEnterpriseTesterFeed } from '../sources/enterprise-tester/changes';
+import type { EnterpriseTesterSource } from '../sources/enterprise-tester/source';
 import { createQACompleteFeed } from '../sources/qacomplete/changes';
 import type { QACompleteSource } from '../sources/qacomplete/source';
 import { createTestRailFeed } from '../sources/testrail/changes';
@@ -12,9 +14,10 @@ import type { Source } from '../model/source';
 import type { SourceConfig } from '../sources/config';
 import type { SourceIdentity } from '../store/store';
 
-/** Filled as each vendor's feed lands; a kind without one is served live (Source.sync OFF). */
+/** A kind without a feed would be served live (Source.sync OFF). */
 const FEEDS: Partial<Record<Source['info']['kind'], (source: Source) => RunFeed>> = {
   testrail: (source) => createTestRailFeed({ source, client: (source as TestRailSource).client }),
+  'enterprise-tester': (source) => createEnterpriseTesterFeed({ source, client: (source as EnterpriseTesterSource).client }),
   qacomplete: (source) => createQACompleteFeed({ source, client: (source as QACompleteSource).client, timeZone: (source as QACompleteSource).zone }),
 };
 

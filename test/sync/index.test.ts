@@ -8,6 +8,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeId } from '../../src/graph/ids';
+import { startGateway } from '../../src/server/app';
+import { DEFAULT_INDEX } from '../../src/server/config';
+import { feedOf, identities } from '../../src/server/feeds';
+import { createLogger } from '../../src/server/log';
+import { SOURCE_KINDS } from '../../src/sources/registry';
+import { DEMO_ASSIGNMENTS, DEMO_PROJECTS, EnterpriseTesterSimulator, ET_DEMO_USER } from '../../src/simulators/enterprise-tester';
+import { QACOMPLETE_DEMO_PROJECTS } from '../../src/simulators/qacomplete';
 import { startStack, type Stack } from '../support/stack';
 
 const DASHBOARD = `query ($c: Consistency) {
@@ -19,15 +27,14 @@ const DASHBOARD = `query ($c: Consistency) {
   }
 }`;
 
-const vendorCalls = (stack: Stack) => stack.testrail!.server.count() + stack.qacomplete!.server.count();
-const resetCalls = (stack: Stack) => [stack.testrail!, stack.qacomplete!].forEach((s) => s.server.resetCounts());
+const vendorCalls = (stack: Stack) => stack.testrail!.server.count() + stack.qacomplete!.server.count() + stack.enterpriseTester!.server.count();
+const resetCalls = (stack: Stack) => [stack.testrail!, stack.qacomplete!, stack.enterpriseTester!].forEach((s) => s.server.resetCounts());
 
-// TestRail and QAComplete have their change detection wired; Enterprise Tester's is not yet, so it is OFF and served live.
 describe('with the index on', () => {
   let stack: Stack;
   beforeAll(async () => {
     // A short breaker cooldown, so the source recovers within the test once its faults are cleared.
-    stack = await startStack({ qacomplete: {}, index: { refreshSeconds: 3600 }, sourceConfig: { qac: { policy: { breakerCooldownMs: 200 } } } });
+    stack = await startStack({ qacomplete: {}, enterpriseTester: {}, index: { refreshSeconds: 3600 }, sourceConfig: { qac: { policy: { breakerCooldownMs: 200 } } } });
   });
   afterAll(() => stack.stop());
 
@@ -46,11 +53,13 @@ describe('with the index on', () => {
     expect(res.body.data.runs.answeredBy.map((a: any) => [a.source.id, a.mode])).toEqual([
       ['tr', 'INDEXED'],
       ['qac', 'INDEXED'],
+      ['et', 'INDEXED'],
     ]);
     expect(res.body.data.runs.answeredBy.every((a: any) => a.syncedAt !== null)).toBe(true);
     expect(res.body.extensions.sync.map((s: any) => [s.source, s.state])).toEqual([
       ['tr', 'FRESH'],
       ['qac', 'FRESH'],
+      ['et', 'FRESH'],
     ]);
   });
 
@@ -123,6 +132,33 @@ describe('with the index on', () => {
     const list = await stack.gql('{ runs(first: 100, filter: { sourceIds: ["tr"] }) { nodes { id } } }');
     expect(list.body.data.runs.nodes.map((n: any) => n.id)).not.toContain(id);
     expect(vendorCalls(stack)).toBe(0);
+  });
+
+  test.each([
+    ['qac', () => {
+      const project = QACOMPLETE_DEMO_PROJECTS.checkoutWeb;
+      const set = [...stack.qacomplete!.store.testSets.values()].find((t) => t.projectId === project)!;
+      return { projectId: encodeId('Project', 'qac', [String(project)]), qacomplete: { testSetId: String(set.id) } };
+    }],
+    ['et', () => ({ projectId: encodeId('Project', 'et', [DEMO_PROJECTS.warehouse]), enterpriseTester: { scriptAssignmentId: DEMO_ASSIGNMENTS.warehouseNeverRun } })],
+  ])('%s: add, close, restart and delete show in the next INDEXED read with no vendor call', async (sourceId, input) => {
+    const read = async (id: string) => {
+      resetCalls(stack);
+      const data = (await stack.gql(`query ($id: ID!) { run(id: $id) { id isClosed } runs(first: 100, filter: { sourceIds: ["${sourceId}"] }) { nodes { id isClosed } } }`, { id })).body.data;
+      expect(vendorCalls(stack)).toBe(0);
+      return data;
+    };
+    const added = await stack.gql('mutation ($input: AddRunInput!) { addRun(input: $input) { id } }', { input: input() });
+    expect(added.body.errors).toBeUndefined();
+    const id = added.body.data.addRun.id;
+    expect((await read(id)).runs.nodes).toContainEqual({ id, isClosed: false });
+    await stack.gql('mutation ($id: ID!) { closeRun(id: $id) { id } }', { id });
+    expect((await read(id)).run).toEqual({ id, isClosed: true });
+    const restarted = (await stack.gql('mutation ($id: ID!) { restartRun(id: $id) { id } }', { id })).body.data.restartRun.id;
+    expect((await read(restarted)).runs.nodes).toContainEqual({ id: restarted, isClosed: false });
+    const deleted = await stack.gql('mutation ($id: ID!) { deleteRun(id: $id) { deleted } }', { id: restarted });
+    expect(deleted.body.data.deleteRun.deleted).toBe(true);
+    expect((await read(id)).runs.nodes.map((n: any) => n.id)).not.toContain(restarted);
   });
 
   test('a LIVE read with a source down answers FAILED for it, with the error\'s code, and the others\' rows', async () => {
@@ -222,6 +258,46 @@ describe('with the index off', () => {
 });
 
 describe('restarts', () => {
+  test('a restart with the same index.path serves from the index at once (STALE until its first cycle ends) and refreshes instead of backfilling', async () => {
+    const sim = new EnterpriseTesterSimulator({ seed: 'demo' });
+    const baseUrl = await sim.start();
+    const path = mkdtempSync(join(tmpdir(), 'rungraph-restart-'));
+    const config = { id: 'et', kind: 'enterprise-tester' as const, name: 'Enterprise Tester', baseUrl, auth: { username: ET_DEMO_USER.username, password: ET_DEMO_USER.password } };
+    const log = createLogger({ level: 'error' });
+    const start = async (refreshSeconds: number) =>
+      startGateway({ sources: [SOURCE_KINDS['enterprise-tester']!.create(config, log)], log, port: 0, index: { ...DEFAULT_INDEX, path, refreshSeconds, feedOf, identityOf: identities([config]) } });
+    const query = async (url: string) =>
+      (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ sources { sync { state } } runs(first: 50) { answeredBy { mode } nodes { id name } } }' }) })).json()) as any;
+    try {
+      sim.server.resetCounts();
+      const first = await start(3600);
+      await first.syncs.get('et')!.ready();
+      const backfillCalls = sim.server.count();
+      const before = await query(first.graphqlUrl);
+      await first.stop();
+
+      sim.server.resetCounts();
+      const second = await start(3600);
+      try {
+        // Served from the persisted index before any vendor call: the sync's first cycle has not even been scheduled yet.
+        const at = await query(second.graphqlUrl);
+        expect(at.data.runs).toEqual(before.data.runs);
+        expect(at.data.sources[0].sync.state).toBe('STALE');
+        // Its first cycle starts by itself; wait for it (bounded), and count what it cost.
+        for (let i = 0; i < 100 && second.syncs.get('et')!.status().state !== 'FRESH'; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(second.syncs.get('et')!.status().state).toBe('FRESH');
+        const refreshCalls = sim.server.count();
+        expect(refreshCalls).toBeGreaterThan(0);
+        expect(refreshCalls).toBeLessThan(backfillCalls);
+        expect(Object.keys(sim.server.countsByRoute()).join(' ')).not.toMatch(/executionpackages/);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await sim.stop();
+    }
+  });
+
   test('a corrupt store is rebuilt with one warning, and the gateway serves', async () => {
     const path = mkdtempSync(join(tmpdir(), 'rungraph-corrupt-'));
     writeFileSync(join(path, 'index.jsonl'), '\u0000\u0001 not an index');

@@ -50,7 +50,8 @@ interface RunPage {
 
 export class EnterpriseTesterSource implements Source {
   readonly info: SourceInfo;
-  private readonly client: EnterpriseTesterClient;
+  /** Public for its change detection (changes.ts), which reads through the same connection and budget. */
+  readonly client: EnterpriseTesterClient;
   private readonly runOptions: EnterpriseTesterRunOptions;
   private pushdown: boolean;
   /** Off once a server refused `Id IN (…)`: several runs are then read one GET each. */
