@@ -129,7 +129,7 @@ function indexParts(
     .add({
       name: 'sync',
       start: async () => syncs.forEach((s) => s.start()),
-      stop: () => Promise.all([...syncs.values()].map((s) => s.stop())).then(() => undefined),
+      stop: (graceMs) => Promise.all([...syncs.values()].map((s) => s.stop(Math.min(graceMs, 2_000)))).then(() => undefined),
     });
   return { reads: new IndexedReads(sources, store, syncs), syncs, generation: () => store.generation };
 }

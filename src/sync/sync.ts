@@ -101,11 +101,17 @@ export class SourceSync {
     this.schedule(0);
   }
 
-  /** Stops scheduling; waits for the cycle under way (its calls are bounded by their own timeouts). */
-  async stop(): Promise<void> {
+  /**
+   * Stops scheduling and waits up to `graceMs` for the cycle under way. A cycle waiting on a small
+   * budget may take minutes; it is left behind, and what it writes after the store closed is lost —
+   * nothing is, in truth: the next start refreshes from the vendor.
+   */
+  async stop(graceMs = 1_000): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
   }
 
   /** Write-through: a mutation's answer goes into the index at once. */

@@ -16,6 +16,7 @@ import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS } from '../../src/sources/registry';
 import { DEMO_ASSIGNMENTS, DEMO_PROJECTS, EnterpriseTesterSimulator, ET_DEMO_USER } from '../../src/simulators/enterprise-tester';
 import { QACOMPLETE_DEMO_PROJECTS } from '../../src/simulators/qacomplete';
+import { TestRailSimulator, TESTRAIL_DEMO_USER } from '../../src/simulators/testrail';
 import { startStack, type Stack } from '../support/stack';
 
 const DASHBOARD = `query ($c: Consistency) {
@@ -292,6 +293,40 @@ describe('restarts', () => {
         expect(Object.keys(sim.server.countsByRoute()).join(' ')).not.toMatch(/executionpackages/);
       } finally {
         await second.stop();
+      }
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  test('a budget too small for one cycle: STALE, the old index served, and the sync never takes more than its share', async () => {
+    const sim = new TestRailSimulator({ seed: 'demo' });
+    const baseUrl = await sim.start();
+    const path = mkdtempSync(join(tmpdir(), 'rungraph-budget-'));
+    const log = createLogger({ level: 'error' });
+    const config = (policy: Record<string, unknown>) => ({ id: 'tr', kind: 'testrail' as const, name: 'TestRail', baseUrl, auth: { username: TESTRAIL_DEMO_USER.email, password: TESTRAIL_DEMO_USER.password }, policy });
+    const start = async (policy: Record<string, unknown>) =>
+      startGateway({ sources: [SOURCE_KINDS.testrail!.create(config(policy), log)], log, port: 0, index: { ...DEFAULT_INDEX, path, refreshSeconds: 3600, feedOf, identityOf: identities([config(policy)]) } });
+    try {
+      const first = await start({});
+      await first.syncs.get('tr')!.ready();
+      await first.stop();
+      // 60 requests/minute with a burst of 2; the sync's share (0.5) is 30/minute with a burst of 1: a refresh cycle of the demo (14 calls) takes about 25 s.
+      sim.server.resetCounts();
+      const second = await start({ requestsPerMinute: 60, burst: 2, syncShare: 0.5 });
+      try {
+        const startedAt = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        const seconds = (Date.now() - startedAt) / 1000;
+        const syncCalls = sim.server.count();
+        expect(syncCalls).toBeGreaterThan(0);
+        expect(syncCalls).toBeLessThanOrEqual(1 + Math.ceil((30 * (seconds + 0.5)) / 60));
+        const res = (await (await fetch(second.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ sources { sync { state } } runs(first: 5) { answeredBy { mode } nodes { id } } }' }) })).json()) as any;
+        expect(res.data.sources[0].sync.state).toBe('STALE');
+        expect(res.data.runs.answeredBy).toEqual([{ mode: 'INDEXED' }]);
+        expect(res.data.runs.nodes).toHaveLength(5);
+      } finally {
+        await second.stop(500);
       }
     } finally {
       await sim.stop();
