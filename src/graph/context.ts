@@ -85,15 +85,41 @@ export function createContext(options: ContextOptions): GraphContext {
 }
 
 function createLoaders(reads: ReadService, scope: RequestScope, batching: boolean, consistency: Consistency): Loaders {
-  return {
-    project: new RefLoader((sourceId, keys) => reads.getProjects(scope, sourceId, keys, consistency), batching),
-    run: new RefLoader((sourceId, keys) => reads.getRuns(scope, sourceId, keys, consistency), batching),
-    host: new RefLoader((sourceId, keys) => reads.getHosts(scope, sourceId, keys, consistency), batching),
-    hostsOfSource: new DataLoader<string, Host[]>(
-      (ids) => Promise.all(ids.map((id) => reads.listHosts(scope, id, consistency).catch((e: unknown) => asGatewayError(e, id)))),
-      { cache: batching },
-    ),
-  };
+  return new RequestLoaders(reads, scope, batching, consistency);
+}
+
+/** Each loader is made when a field first needs it: most requests use one or two, and some none. */
+class RequestLoaders implements Loaders {
+  private projectLoader?: RefLoader<Project>;
+  private runLoader?: RefLoader<Run>;
+  private hostLoader?: RefLoader<Host>;
+  private hostsLoader?: DataLoader<string, Host[]>;
+
+  constructor(
+    private readonly reads: ReadService,
+    private readonly scope: RequestScope,
+    private readonly batching: boolean,
+    private readonly consistency: Consistency,
+  ) {}
+
+  get project(): RefLoader<Project> {
+    return (this.projectLoader ??= new RefLoader((sourceId, keys) => this.reads.getProjects(this.scope, sourceId, keys, this.consistency), this.batching));
+  }
+
+  get run(): RefLoader<Run> {
+    return (this.runLoader ??= new RefLoader((sourceId, keys) => this.reads.getRuns(this.scope, sourceId, keys, this.consistency), this.batching));
+  }
+
+  get host(): RefLoader<Host> {
+    return (this.hostLoader ??= new RefLoader((sourceId, keys) => this.reads.getHosts(this.scope, sourceId, keys, this.consistency), this.batching));
+  }
+
+  get hostsOfSource(): DataLoader<string, Host[]> {
+    return (this.hostsLoader ??= new DataLoader<string, Host[]>(
+      (ids) => Promise.all(ids.map((id) => this.reads.listHosts(this.scope, id, this.consistency).catch((e: unknown) => asGatewayError(e, id)))),
+      { cache: this.batching },
+    ));
+  }
 }
 
 /**
@@ -125,7 +151,8 @@ export class RefLoader<T> {
         );
         return results;
       },
-      { cacheKeyFn: (ref) => JSON.stringify([ref.sourceId, ...ref.key]), batch: batching, cache: batching },
+      // Source ids and key parts never hold a NUL (config ids are [A-Za-z0-9_-]; keys are vendor ids).
+      { cacheKeyFn: (ref) => `${ref.sourceId}\u0000${ref.key.join('\u0000')}`, batch: batching, cache: batching },
     );
   }
 

@@ -9,7 +9,7 @@ import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { badInput, type GatewayError } from '../model/errors';
 import { sameKey, type RunFilter } from '../model/runs';
 import type { Key, Run } from '../model/types';
-import type { Consistency, ListPage, OffsetListQuery, RunListQuery } from '../model/reads';
+import type { Consistency, ListPage, OffsetListQuery, RunListQuery, RunPositions } from '../model/reads';
 import type { GraphContext, RefLoader } from './context';
 import type { RunFilter as RunFilterInput } from './__generated__/resolvers';
 import { checkFirst, decodeOffsetCursor, decodeRunCursor, encodeOffsetCursor, encodeRunCursor, type RunConnectionModel } from './connections';
@@ -113,11 +113,13 @@ export async function runConnection(
   const page = await ctx.reads.pageRuns(ctx.scope, query);
   if (pin && page.failures.length > 0) throw page.failures[0];
   recordFailures(ctx, info, page.failures);
-  for (const { run } of page.edges) ctx.loaders.run.prime({ sourceId: run.sourceId, key: run.key }, run);
+  // A later lookup of a listed run needs no vendor call; an indexed one needs none anyway.
+  const live = new Set(page.answeredBy.filter((a) => a.mode === 'LIVE').map((a) => a.sourceId));
+  for (const { run } of page.edges) if (live.has(run.sourceId)) ctx.loaders.run.prime({ sourceId: run.sourceId, key: run.key }, run);
   return {
     answeredBy: page.answeredBy,
     totalCount: page.totalCount,
-    edges: page.edges.map(({ run, positions }) => ({ cursor: encodeRunCursor(positions), node: run })),
+    edges: page.edges.map(({ run, positions }) => new LazyRunEdge(run, positions)),
     // An empty page (first: 0) still ends somewhere: where it started. A null endCursor next to
     // hasNextPage: true would send a client that follows it back to the start, forever.
     pageInfo: { hasNextPage: page.hasNextPage, endCursor: encodeRunCursor(page.endPositions) },
@@ -196,7 +198,20 @@ export async function offsetConnection<T extends { sourceId: string; key: Key }>
   const { offset } = query;
   const result = await page(query);
   recordFailures(ctx, info, result.failures);
-  for (const { item } of result.items) loader.prime({ sourceId: item.sourceId, key: item.key }, item);
+  const live = new Set(result.answeredBy.filter((a) => a.mode === 'LIVE').map((a) => a.sourceId));
+  for (const { item } of result.items) if (live.has(item.sourceId)) loader.prime({ sourceId: item.sourceId, key: item.key }, item);
   const edges = result.items.map(({ item, offset: at }) => ({ cursor: encodeOffsetCursor(kind, at), node: item }));
   return { edges, answeredBy: result.answeredBy, pageInfo: { hasNextPage: result.hasNextPage, endCursor: edges.at(-1)?.cursor ?? encodeOffsetCursor(kind, offset) } };
+}
+
+/** A run edge whose cursor is encoded only when a client selects it (most ask for `nodes` alone). */
+class LazyRunEdge {
+  constructor(
+    readonly node: Run,
+    private readonly positions: RunPositions,
+  ) {}
+
+  get cursor(): string {
+    return encodeRunCursor(this.positions);
+  }
 }

@@ -97,6 +97,11 @@ export interface ReadService {
   indexedSources?(scope: RequestScope): string[];
   /** Whether a request (by its scope) read anything from a vendor; absent: every read does. */
   wentLive?(scope: RequestScope): boolean;
+  /**
+   * A project the service holds right now, without a promise (an index answers from memory): the
+   * graph resolves `Run.project` with it and skips the loader. Undefined: ask getProjects.
+   */
+  peekProject?(scope: RequestScope, sourceId: string, key: Key): Project | undefined;
 
   pageRuns(scope: RequestScope, query: RunListQuery): Promise<RunPage>;
   pageProjects(scope: RequestScope, query: OffsetListQuery): Promise<ListPage<Project>>;

@@ -7,8 +7,6 @@
  * live, carry errors, or come from a mutation are never kept. An entry lives at most `ttlMs`, so
  * the time-dependent parts (`lagSeconds`, `extensions.sync`) are at most that old.
  */
-import { createHash } from 'node:crypto';
-
 interface Entry {
   generation: number;
   at: number;
@@ -27,8 +25,9 @@ export class AnswerCache {
     private readonly maxBytes = 256 * 1024,
   ) {}
 
+  /** The request itself is the key (no hash to compute on every request; entries are few and bounded). */
   key(method: string, authorization: string | undefined, request: string): string {
-    return createHash('sha256').update(`${method}\n${authorization ?? ''}\n${request}`).digest('base64url');
+    return `${method}\n${authorization ?? ''}\n${request}`;
   }
 
   get(key: string): Entry | undefined {

@@ -158,14 +158,24 @@ function argumentsOf(field: GraphQLField<unknown, unknown>, node: FieldNode, var
 
 /** Refuses, before execution, an operation whose estimated cost is over `maxCost`. */
 export function costLimitPlugin(maxCost: number, options: CostOptions): ApolloServerPlugin {
+  // Apollo reuses one parsed document per query text, so the same query costs one walk per set of variables.
+  const known = new WeakMap<object, Map<string, number>>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           if (!operation) return;
-          const fragments = new Map<string, FragmentDefinitionNode>();
-          for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-          const cost = operationCost(schema, operation, fragments, request.variables, options);
+          let byVariables = known.get(operation);
+          if (!byVariables) known.set(operation, (byVariables = new Map()));
+          const variablesKey = request.variables ? JSON.stringify(request.variables) : '';
+          let cost = byVariables.get(variablesKey);
+          if (cost === undefined) {
+            const fragments = new Map<string, FragmentDefinitionNode>();
+            for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+            cost = operationCost(schema, operation, fragments, request.variables, options);
+            // Bounded: a client sending ever new variables must not grow this without end.
+            if (byVariables.size < 100) byVariables.set(variablesKey, cost);
+          }
           if (cost > maxCost) {
             throw new GraphQLError(
               `Query cost limit exceeded: this operation could return up to ${cost} fields; the limit (server.limits.maxCost) is ${maxCost}. ` +

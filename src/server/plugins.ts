@@ -55,7 +55,7 @@ export const syncExtensionsPlugin: ApolloServerPlugin<GraphContext> = {
           return {
             source,
             state: status.state,
-            syncedAt: status.syncedAt === null ? null : formatDateTime(status.syncedAt),
+            syncedAt: status.syncedAt === null ? null : formatted(status.syncedAt),
             lagSeconds: status.syncedAt === null ? null : Math.max(0, Math.floor(now - status.syncedAt)),
           };
         });
@@ -65,3 +65,10 @@ export const syncExtensionsPlugin: ApolloServerPlugin<GraphContext> = {
     };
   },
 };
+
+/** syncedAt changes once a cycle; every response in between formats the same instant. */
+let lastFormatted: { seconds: number; text: string } | undefined;
+function formatted(seconds: number): string {
+  if (lastFormatted?.seconds !== seconds) lastFormatted = { seconds, text: formatDateTime(seconds) };
+  return lastFormatted.text;
+}

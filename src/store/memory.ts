@@ -24,6 +24,18 @@ export class SourceIndex {
 
   constructor(readonly sourceId: string) {}
 
+  private projectsIndexed: Project[] | undefined;
+  private projectsByKey = new Map<string, Project>();
+
+  /** One project by key, without copying the list (the map is rebuilt when the list is replaced). */
+  project(key: Key): Project | undefined {
+    if (this.projectsIndexed !== this.projects) {
+      this.projectsByKey = new Map(this.projects.map((p) => [keyString(p.key), p]));
+      this.projectsIndexed = this.projects;
+    }
+    return this.projectsByKey.get(keyString(key));
+  }
+
   get size(): number {
     return this.byKey.size;
   }

@@ -100,6 +100,13 @@ export class IndexedReads implements ReadService {
     return answers as Batch<Run>;
   }
 
+  peekProject(scope: RequestScope, sourceId: string, key: Key): Project | undefined {
+    if (!this.syncs.get(sourceId)?.usable) return undefined;
+    const project = this.store.view(sourceId).project(key);
+    if (project) this.indexed(scope, sourceId, 'INDEXED');
+    return project;
+  }
+
   async getProjects(scope: RequestScope, sourceId: string, keys: readonly Key[], consistency?: Consistency): Promise<Batch<Project>> {
     return this.lookup(scope, sourceId, keys, consistency, (id) => this.store.view(id).projects, (s, k) => s.getProjects(scope, k));
   }

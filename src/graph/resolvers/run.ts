@@ -20,7 +20,10 @@ export const runResolvers: Resolvers = {
     __resolveReference: (ref, ctx) => loadRun(ctx, ref.id),
     id: (run) => encodeId('Run', run.sourceId, run.key),
     source: (run, _args, ctx) => ctx.sources.ofId(run.sourceId).info,
-    project: (run, _args, ctx) => (run.projectKey ? ctx.loaders.project.load({ sourceId: run.sourceId, key: run.projectKey }) : null),
+    project: (run, _args, ctx) => {
+      if (!run.projectKey) return null;
+      return ctx.reads.peekProject?.(ctx.scope, run.sourceId, run.projectKey) ?? ctx.loaders.project.load({ sourceId: run.sourceId, key: run.projectKey });
+    },
     host: async (run, _args, ctx) => {
       const ref = run.host;
       if (!ref) return null;
