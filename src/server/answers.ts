@@ -4,7 +4,8 @@
  * who sent it (the Authorization header), together with the index's generation; any change to the
  * index — a sync cycle that changed something, a write-through — makes a new generation, so a kept
  * answer is never served once the index no longer holds what it says. Answers that read a vendor
- * live, carry errors, or come from a mutation are never kept. An entry lives at most `ttlMs`, so
+ * live, carry errors, or come from a mutation are never kept, and an answer is kept only the second
+ * time it is computed, so one-off requests hold no memory. An entry lives at most `ttlMs`, so
  * the time-dependent parts (`lagSeconds`, `extensions.sync`) are at most that old.
  */
 interface Entry {
@@ -17,6 +18,8 @@ interface Entry {
 
 export class AnswerCache {
   private readonly entries = new Map<string, Entry>();
+  /** Requests seen once in this generation: an answer is kept the second time it is asked for, so one-off requests cost no memory. */
+  private readonly seen = new Map<string, number>();
 
   constructor(
     private readonly generation: () => number,
@@ -45,6 +48,12 @@ export class AnswerCache {
 
   set(key: string, generation: number, status: number, contentType: string, body: string): void {
     if (body.length > this.maxBytes || generation !== this.generation()) return;
+    if (this.seen.get(key) !== generation) {
+      this.seen.set(key, generation);
+      if (this.seen.size > this.maxEntries * 4) this.seen.delete(this.seen.keys().next().value!);
+      return;
+    }
+    this.seen.delete(key);
     this.entries.set(key, { generation, at: Date.now(), status, contentType, body });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
