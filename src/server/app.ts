@@ -74,6 +74,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     newContext: (requestId) => createContext({ sources, reads, writes, log, requestId, batching: options.batching }),
     draining: () => listener?.draining ?? false,
+    // A source that has never been backfilled would send every read live: not ready until it has.
+    notReady: () => [...syncs.values()].filter((s) => !s.usable).map((s) => `source ${s.source.info.id}: run index backfilling (${s.status().state})`),
     ...(generation ? { answers: new AnswerCache(generation), generation } : {}),
   });
   listener = new HttpListener(handler, log, options.host ?? settings.host, options.port ?? settings.port);

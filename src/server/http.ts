@@ -29,15 +29,22 @@ export interface HandlerParts {
   answers?: AnswerCache;
   /** The index's generation now (answers.ts). */
   generation?: () => number;
+  /** What keeps the gateway from being ready to serve (empty when ready), for /readyz. */
+  notReady(): string[];
 }
 
-export function createHandler({ apollo, settings, log, newContext, draining, answers, generation }: HandlerParts) {
+export function createHandler({ apollo, settings, log, newContext, draining, answers, generation, notReady }: HandlerParts) {
   const maxBodyBytes = settings.limits.maxBodyBytes;
   const authorized = apiKeyCheck(settings.apiKeys);
   const explorer = createExplorer();
   return async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // Liveness: the process answers. Readiness: it should be sent traffic (load balancers, Kubernetes).
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') {
+      const waiting = draining() ? ['shutting down', ...notReady()] : notReady();
+      return sendJson(res, waiting.length === 0 ? 200 : 503, waiting.length === 0 ? { status: 'ready' } : { status: 'not ready', waiting });
+    }
     // Browsers asking for /graphql get the offline GraphiQL page; its static assets live under /explorer/.
     if (await explorer.handle(req, res, url)) return;
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `Nothing at ${url.pathname}; GraphQL is at /graphql.` });

@@ -304,6 +304,33 @@ describe('restarts', () => {
     }
   });
 
+  test('/readyz is 503 naming the source while its first backfill runs, 200 once the index is usable; /healthz is 200 throughout', async () => {
+    const sim = new TestRailSimulator({ seed: 'demo' });
+    const baseUrl = await sim.start();
+    sim.server.injectFault({ route: /get_projects/, delayMs: 800, times: 1 });
+    const log = createLogger({ level: 'error' });
+    const config = { id: 'tr', kind: 'testrail' as const, name: 'TestRail', baseUrl, auth: { username: TESTRAIL_DEMO_USER.email, password: TESTRAIL_DEMO_USER.password } };
+    const gateway = await startGateway({
+      sources: [SOURCE_KINDS.testrail!.create(config, log)],
+      log,
+      port: 0,
+      index: { ...DEFAULT_INDEX, path: mkdtempSync(join(tmpdir(), 'rungraph-ready-')), refreshSeconds: 3600, feedOf, identityOf: identities([config]) },
+    });
+    try {
+      const during = await fetch(`${gateway.origin}/readyz`);
+      expect(during.status).toBe(503);
+      expect(await during.json()).toEqual({ status: 'not ready', waiting: ['source tr: run index backfilling (BACKFILLING)'] });
+      expect((await fetch(`${gateway.origin}/healthz`)).status).toBe(200);
+      await gateway.syncs.get('tr')!.ready();
+      const after = await fetch(`${gateway.origin}/readyz`);
+      expect(after.status).toBe(200);
+      expect(await after.json()).toEqual({ status: 'ready' });
+    } finally {
+      await gateway.stop(500);
+      await sim.stop();
+    }
+  });
+
   test('a budget too small for one cycle: STALE, the old index served, and the sync never takes more than its share', async () => {
     const sim = new TestRailSimulator({ seed: 'demo' });
     const baseUrl = await sim.start();
