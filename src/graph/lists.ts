@@ -9,7 +9,7 @@ import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { badInput, type GatewayError } from '../model/errors';
 import { sameKey, type RunFilter } from '../model/runs';
 import type { Key, Run } from '../model/types';
-import type { Consistency, ListPage, OffsetListQuery, RunListQuery, RunPositions } from '../model/reads';
+import type { Consistency, ListPage, OffsetListQuery, RunListQuery, RunPage, RunPositions } from '../model/reads';
 import type { GraphContext, RefLoader } from './context';
 import type { RunFilter as RunFilterInput } from './__generated__/resolvers';
 import { checkFirst, decodeOffsetCursor, decodeRunCursor, encodeOffsetCursor, encodeRunCursor, type RunConnectionModel } from './connections';
@@ -101,16 +101,15 @@ function groupIds(ids: readonly string[] | null | undefined, type: 'Project' | '
  * One page of runs. Failures of single sources are recorded on the context (the response
  * plugin adds them as errors at this field's path) unless `strict`, where the one failure is thrown.
  */
-export async function runConnection(
-  ctx: GraphContext,
-  info: GraphQLResolveInfo,
-  args: RunListArgs,
-  pin?: RunListPin,
-): Promise<RunConnectionModel> {
+export function runConnection(ctx: GraphContext, info: GraphQLResolveInfo, args: RunListArgs, pin?: RunListPin): RunConnectionModel | Promise<RunConnectionModel> {
   const query = runListQuery(ctx, args, pin);
   const wanted = ctx.batching ? lookupsSelected(info) : { project: false, host: false };
   if (wanted.project || wanted.host) query.onSlice = (runs) => startRunLookups(ctx, runs, wanted);
-  const page = await ctx.reads.pageRuns(ctx.scope, query);
+  const page = ctx.reads.pageRuns(ctx.scope, query);
+  return page instanceof Promise ? page.then((p) => runConnectionOf(ctx, info, p, pin)) : runConnectionOf(ctx, info, page, pin);
+}
+
+function runConnectionOf(ctx: GraphContext, info: GraphQLResolveInfo, page: RunPage, pin: RunListPin | undefined): RunConnectionModel {
   if (pin && page.failures.length > 0) throw page.failures[0];
   recordFailures(ctx, info, page.failures);
   // A later lookup of a listed run needs no vendor call; an indexed one needs none anyway.

@@ -22,7 +22,7 @@ export class LiveReads implements ReadService {
     return { state: 'OFF', syncedAt: null, indexedRuns: 0, backfillProgress: null, lastError: null };
   }
 
-  pageRuns(scope: RequestScope, query: RunListQuery): Promise<RunPage> {
+  pageRuns(scope: RequestScope, query: RunListQuery): RunPage | Promise<RunPage> {
     const participants = this.sources.all
       .filter((s) => query.filters.has(s.info.id))
       .map((source) => ({ sourceId: source.info.id, mode: 'LIVE' as const, syncedAt: null, slice: (q: RunQuery) => source.listRuns(scope, q) }));
@@ -77,20 +77,35 @@ export interface RunPageParticipant {
  * order and records where each source stands after every edge. A failing participant keeps its
  * position, adds one failure and a FAILED answer; the others still answer.
  */
-export async function mergeRunPages(scope: RequestScope, query: RunListQuery, participants: readonly RunPageParticipant[]): Promise<RunPage> {
+export function mergeRunPages(scope: RequestScope, query: RunListQuery, participants: readonly RunPageParticipant[]): RunPage | Promise<RunPage> {
   const { filters, first, after, onSlice } = query;
-  const answers = await Promise.all(
-    participants.map(async (p) => {
-      try {
-        const slice = await p.slice({ filter: filters.get(p.sourceId)!, after: after[p.sourceId], limit: first });
-        // Lookups for indexed runs are answered from memory when they are asked: nothing to start early.
-        if (p.mode === 'LIVE') onSlice?.(slice.runs);
-        return { p, slice };
-      } catch (error) {
-        return { p, error: asGatewayError(error, p.sourceId) };
-      }
-    }),
-  );
+  type Answer = { p: RunPageParticipant; slice?: RunSlice; error?: GatewayError };
+  const fail = (p: RunPageParticipant, error: unknown): Answer => ({ p, error: asGatewayError(error, p.sourceId) });
+  const took = (p: RunPageParticipant, slice: RunSlice): Answer => {
+    // Lookups for indexed runs are answered from memory when they are asked: nothing to start early.
+    if (p.mode === 'LIVE') onSlice?.(slice.runs);
+    return { p, slice };
+  };
+  // Indexed participants answer at once; only when one reads a vendor does the page wait. A page
+  // with no promise in it is built synchronously, so graphql-js resolves the whole list without one.
+  const answers: Array<Answer | Promise<Answer>> = participants.map((p) => {
+    try {
+      const slice = p.slice({ filter: filters.get(p.sourceId)!, after: after[p.sourceId], limit: first });
+      return slice instanceof Promise ? slice.then((s) => took(p, s), (e: unknown) => fail(p, e)) : took(p, slice);
+    } catch (error) {
+      return fail(p, error);
+    }
+  });
+  if (answers.some((a) => a instanceof Promise)) return Promise.all(answers).then((done) => buildRunPage(scope, query, participants, done));
+  return buildRunPage(scope, query, participants, answers as Answer[]);
+}
+
+function buildRunPage(
+  scope: RequestScope,
+  { first, after }: RunListQuery,
+  participants: readonly RunPageParticipant[],
+  answers: ReadonlyArray<{ p: RunPageParticipant; slice?: RunSlice; error?: GatewayError }>,
+): RunPage {
   const failures: GatewayError[] = [];
   const answeredBy: SourceAnswer[] = [];
   const merged: Run[] = [];

@@ -103,7 +103,8 @@ export interface ReadService {
    */
   peekProject?(scope: RequestScope, sourceId: string, key: Key): Project | undefined;
 
-  pageRuns(scope: RequestScope, query: RunListQuery): Promise<RunPage>;
+  /** A page built from memory alone may come back without a promise. */
+  pageRuns(scope: RequestScope, query: RunListQuery): RunPage | Promise<RunPage>;
   pageProjects(scope: RequestScope, query: OffsetListQuery): Promise<ListPage<Project>>;
   /** Sources without hosts take no part. */
   pageHosts(scope: RequestScope, query: OffsetListQuery): Promise<ListPage<Host>>;

@@ -50,7 +50,7 @@ export class IndexedReads implements ReadService {
     return used ? this.sources.all.map((s) => s.info.id).filter((id) => used.has(id)) : [];
   }
 
-  pageRuns(scope: RequestScope, query: RunListQuery): Promise<RunPage> {
+  pageRuns(scope: RequestScope, query: RunListQuery): RunPage | Promise<RunPage> {
     const participants: RunPageParticipant[] = this.sources.all
       .filter((s) => query.filters.has(s.info.id))
       .map((source) => {
