@@ -9,6 +9,7 @@
  * Watermarks are the feed's own, opaque to everyone else and persisted with the index as JSON:
  * whatever a feed needs to read only what can have changed since its last cycle.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { RequestScope } from './source';
 import type { Key, Run } from './types';
 
@@ -41,4 +42,17 @@ export interface RunFeed {
    * to open runs (status, counts, closing) — and runs confirmed gone. Returns the next watermarks.
    */
   refresh(scope: RequestScope, watermarks: unknown, known: KnownRuns, sink: FeedSink): Promise<unknown>;
+}
+
+/**
+ * Whether the index already holds `fresh` as it is, field by field (a field that is absent and one
+ * that is null are the same): a feed hands on only runs that changed, so an idle cycle writes nothing.
+ */
+export function sameRun(held: Run | undefined, fresh: Run): boolean {
+  if (!held) return false;
+  const a = held as unknown as Record<string, unknown>;
+  const b = fresh as unknown as Record<string, unknown>;
+  const fields = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const field of fields) if (!isDeepStrictEqual(a[field] ?? null, b[field] ?? null)) return false;
+  return true;
 }

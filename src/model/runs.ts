@@ -35,7 +35,16 @@ export const positionOf = (run: Run): RunPosition => ({
   nativeId: run.nativeId,
 });
 
-export const compareRuns = (a: Run, b: Run) => compareRunPositions(positionOf(a), positionOf(b));
+/** The same order on runs, without a position object per comparison (an index sort makes millions). */
+export function compareRuns(a: Run, b: Run): number {
+  if (a.createdAt !== b.createdAt) {
+    if (a.createdAt === null) return 1;
+    if (b.createdAt === null) return -1;
+    return b.createdAt - a.createdAt;
+  }
+  if (a.sourceId !== b.sourceId) return a.sourceId < b.sourceId ? -1 : 1;
+  return compareNativeIds(a.nativeId, b.nativeId);
+}
 
 /** Filters in vendor terms: project and host keys of one source, times in epoch seconds. */
 export interface RunFilter {

@@ -39,3 +39,24 @@ export async function readAllPages<T>(
   if (next !== null) throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `${route} kept announcing more pages.`, { source: sourceId });
   return items;
 }
+
+/**
+ * `work` for every item, at most `limit` at a time (a feed reads a few projects at once). After the
+ * first failure no new item starts; the ones running finish, and the first failure is thrown.
+ */
+export async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+}

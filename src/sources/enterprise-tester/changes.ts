@@ -68,9 +68,8 @@
  * `$skip`, the window cut where the sort passes the bound (so an idle cycle still costs one page);
  * one that refuses `Id IN (…)` gets one GET per id; one that refuses the open count gets none.
  */
-import { isDeepStrictEqual } from 'node:util';
 import { ErrorCode, GatewayError } from '../../model/errors';
-import type { FeedSink, KnownRuns, RunFeed } from '../../model/feed';
+import { sameRun, type FeedSink, type KnownRuns, type RunFeed } from '../../model/feed';
 import type { RequestScope, Source } from '../../model/source';
 import type { Key, Run } from '../../model/types';
 import { object } from '../payload';
@@ -159,28 +158,6 @@ interface Walk {
   onPage(runs: EtRun[], total: number | null): Promise<void> | void;
 }
 
-/** The fields of a Run (model/types.ts), compared one by one: a store may add its own. */
-const RUN_FIELDS = [
-  'sourceId',
-  'key',
-  'nativeId',
-  'name',
-  'projectKey',
-  'host',
-  'status',
-  'conclusion',
-  'isClosed',
-  'vendorStatus',
-  'counts',
-  'createdAt',
-  'completedAt',
-  'updatedAt',
-  'url',
-] as const satisfies ReadonlyArray<keyof Run>;
-
-export function sameRun(a: Run, b: Run): boolean {
-  return RUN_FIELDS.every((field) => isDeepStrictEqual(a[field] ?? null, b[field] ?? null));
-}
 
 class EnterpriseTesterFeed implements RunFeed {
   private readonly source: EnterpriseTesterFeedOptions['source'];

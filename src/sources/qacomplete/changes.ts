@@ -56,11 +56,12 @@
  * exists.
  */
 import { ErrorCode, GatewayError } from '../../model/errors';
-import type { FeedSink, KnownRuns, RunFeed } from '../../model/feed';
+import { sameRun, type FeedSink, type KnownRuns, type RunFeed } from '../../model/feed';
 import { compareRuns } from '../../model/runs';
 import type { RequestScope, Source } from '../../model/source';
 import type { Key, Run } from '../../model/types';
 import { object } from '../payload';
+import { eachLimited } from '../paging';
 import type { QACompleteClient } from './client';
 import { formatWall } from './dates';
 import { createdAtOf, mapRun } from './map';
@@ -321,35 +322,5 @@ function isProjectGone(error: unknown): boolean {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-/** Structural equality of two records as mapRun builds them (plain data). */
-function sameRun(a: Run | undefined, b: Run): boolean {
-  return a !== undefined && deepEqual(a, b);
-}
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
 
-/** Runs `task` over `items`, at most `limit` at once; the first failure rejects (the others finish). */
-async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++];
-      try {
-        await task(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-}

@@ -47,10 +47,11 @@
  * Changes of projects themselves (names, completion) are the scheduler's, read with listProjects.
  */
 import { ErrorCode, GatewayError } from '../../model/errors';
-import type { FeedSink, KnownRuns, RunFeed } from '../../model/feed';
+import { sameRun, type FeedSink, type KnownRuns, type RunFeed } from '../../model/feed';
 import { compareRuns } from '../../model/runs';
 import type { RequestScope, Source } from '../../model/source';
 import type { Key, Run } from '../../model/types';
+import { eachLimited } from '../paging';
 import { TESTRAIL_PAGE_LIMIT, type Params, type TestRailClient } from './client';
 import { mapRun, planClosedOn, planCreatedOn, planIdOf, runsOfPlan } from './map';
 
@@ -453,41 +454,5 @@ function dedupePairs(pairs: Array<[number, number | null]>): Array<[number, numb
 
 const isNotFound = (error: unknown) => error instanceof GatewayError && error.code === ErrorCode.NOT_FOUND;
 
-/**
- * Whether the index already holds `fresh` as it is: every field of the fresh record equal, deeply.
- * Fields the index may add beside the model's are ignored.
- */
-function sameRun(held: Run | undefined, fresh: Run): boolean {
-  if (!held) return false;
-  return Object.entries(fresh).every(([field, value]) => deepEqual((held as unknown as Record<string, unknown>)[field], value));
-}
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return (a ?? null) === (b ?? null);
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
 
-/**
- * `work` for every item, at most `limit` at a time. After the first failure no new item starts;
- * the ones running finish, and the first failure is thrown.
- */
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++];
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-}
