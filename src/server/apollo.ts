@@ -17,7 +17,7 @@ import { operationTypePlugin, partialFailuresPlugin, syncExtensionsPlugin } from
 
 export function createApollo(settings: ServerConfig, log: Logger, sourceCount: number): ApolloServer<GraphContext> {
   return new ApolloServer<GraphContext>({
-    schema: buildSchema(),
+    schema: buildSchema(settings.federation),
     // Inline traces (ftv1) are for a federation gateway that asks for them; naming the plugin
     // keeps Apollo from announcing it on stdout.
     plugins: [

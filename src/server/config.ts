@@ -36,6 +36,13 @@ export interface ServerConfig {
   /** On SIGTERM, how long in-flight requests may take to finish, ms. */
   shutdownGraceMs: number;
   limits: ServerLimits;
+  /** How rungraph shows itself to a federation supergraph (README, Federation). */
+  federation: FederationConfig;
+}
+
+export interface FederationConfig {
+  /** `Query.node` in the subgraph schema; false when another subgraph of the supergraph owns it. */
+  node: boolean;
 }
 
 /** Server settings given in code (tests, the bench): any subset; the rest are the defaults. */
@@ -71,6 +78,7 @@ export const DEFAULT_SERVER: ServerConfig = {
   requestTimeoutMs: 30_000,
   shutdownGraceMs: 10_000,
   limits: { maxDepth: 12, maxAliases: 30, maxBodyBytes: 1024 * 1024, maxCost: 20_000, maxResponseBytes: 8 * 1024 * 1024 },
+  federation: { node: true },
 };
 
 export class ConfigError extends Error {
@@ -164,7 +172,7 @@ function parseIndex(o: Record<string, unknown>, index: IndexConfig, problems: st
 }
 
 function parseServer(s: Record<string, unknown>, server: ServerConfig, problems: string[]): void {
-  unknownKeys(s, ['host', 'port', 'apiKeys', 'introspection', 'requestTimeoutMs', 'shutdownGraceMs', 'limits'], 'server', problems);
+  unknownKeys(s, ['host', 'port', 'apiKeys', 'introspection', 'requestTimeoutMs', 'shutdownGraceMs', 'limits', 'federation'], 'server', problems);
   if (s.host !== undefined) {
     if (typeof s.host === 'string' && s.host.length > 0) server.host = s.host;
     else problems.push('server.host: must be a host name or address');
@@ -195,6 +203,18 @@ function parseServer(s: Record<string, unknown>, server: ServerConfig, problems:
       server.limits.maxBodyBytes = integer(l.maxBodyBytes, 'server.limits.maxBodyBytes', 1024, 64 * 1024 * 1024, problems) ?? server.limits.maxBodyBytes;
       server.limits.maxCost = integer(l.maxCost, 'server.limits.maxCost', 1, 10_000_000, problems) ?? server.limits.maxCost;
       server.limits.maxResponseBytes = integer(l.maxResponseBytes, 'server.limits.maxResponseBytes', 1024, 1024 * 1024 * 1024, problems) ?? server.limits.maxResponseBytes;
+    }
+  }
+  if (s.federation !== undefined) {
+    const f = asObject(s.federation, 'server.federation', problems);
+    if (f) {
+      unknownKeys(f, ['node'], 'server.federation', problems);
+      // A new object: the default's must not change.
+      server.federation = { ...server.federation };
+      if (f.node !== undefined) {
+        if (typeof f.node === 'boolean') server.federation.node = f.node;
+        else problems.push('server.federation.node: must be true or false');
+      }
     }
   }
 }
