@@ -1,7 +1,9 @@
+#!/usr/bin/env node
 /**
- * `npm start [-- --config FILE]`. With a config (flag, or RUNGRAPH_CONFIG) the gateway serves
- * those sources; without one it starts the demo: vendor simulators with demo data, and the
- * gateway in front of them. PORT overrides the configured port.
+ * The `rungraph` command (and `npm start`). With a config (`--config FILE`, or RUNGRAPH_CONFIG) the
+ * gateway serves those sources; with `--demo`, or with neither, it starts the embedded demo: vendor
+ * simulators with demo data, and the gateway in front of them. `rungraph check-config FILE` checks a
+ * config and prints every problem with its key path. PORT overrides the configured port.
  */
 import './env';
 import { ConfigError, DEFAULT_INDEX, DEFAULT_SERVER, loadConfigFile, type Config } from './server/config';
@@ -12,25 +14,53 @@ import { checkSources } from './server/startup';
 import { feedOf, identities } from './server/feeds';
 import { SOURCE_KINDS } from './sources/registry';
 
-const USAGE = `usage: npm start [-- --config FILE]
-  --config FILE   JSON or YAML config (or set RUNGRAPH_CONFIG); without one, the demo starts
-  env PORT        overrides server.port; LOG_LEVEL sets the log level (info)`;
+const USAGE = `usage: rungraph [--config FILE | --demo]
+       rungraph check-config FILE
+  --config FILE        JSON or YAML config (or set RUNGRAPH_CONFIG)
+  --demo               built-in vendor simulators with demo data (the default without a config)
+  check-config FILE    check a config; print every problem with its key path; exit 1 on any
+  -h, --help           this text
+  env PORT             overrides server.port; LOG_LEVEL sets the log level (info)
+From the repository, npm start [-- --config FILE] runs the same.`;
 
-function configPath(argv: string[]): string | undefined {
+/** What the command line asks for: serve a config, serve the demo, or check a config. */
+type Command = { serve: string | undefined } | { check: string };
+
+function parseArgs(argv: string[]): Command {
+  if (argv[0] === 'check-config') {
+    if (!argv[1] || argv.length > 2) fail(`check-config takes one file name\n${USAGE}`);
+    return { check: argv[1] };
+  }
+  let config: string | undefined;
+  let demo = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
     }
-    if (arg === '--config') {
+    if (arg === '--demo') demo = true;
+    else if (arg === '--config') {
       if (!argv[i + 1]) fail('--config needs a file name');
-      return argv[i + 1];
-    }
-    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
-    fail(`unknown argument ${arg}\n${USAGE}`);
+      config = argv[++i];
+    } else if (arg.startsWith('--config=')) config = arg.slice('--config='.length);
+    else fail(`unknown argument ${arg}\n${USAGE}`);
   }
-  return process.env.RUNGRAPH_CONFIG || undefined;
+  if (demo && config) fail('--demo and --config exclude each other');
+  return { serve: demo ? undefined : (config ?? (process.env.RUNGRAPH_CONFIG || undefined)) };
+}
+
+/** `rungraph check-config FILE`: every problem at once, with its key path; exit 1 on any. */
+function checkConfig(path: string): never {
+  try {
+    const config = loadConfigFile(path);
+    console.log(`${path}: OK (${config.sources.length} source(s): ${config.sources.map((s) => `${s.id} (${s.kind})`).join(', ')})`);
+    process.exit(0);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
 }
 
 function fail(message: string): never {
@@ -46,7 +76,9 @@ function portOverride(config: Config): Config {
 }
 
 async function main(): Promise<void> {
-  const path = configPath(process.argv.slice(2));
+  const command = parseArgs(process.argv.slice(2));
+  if ('check' in command) checkConfig(command.check);
+  const path = command.serve;
   const log = createLogger();
   let config: Config;
   let demo: Demo | undefined;

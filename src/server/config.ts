@@ -116,7 +116,8 @@ export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv
   const expanded = expandEnv(raw, '', env, problems);
   const top = asObject(expanded, '(top level)', problems);
   if (!top) throw new ConfigError(origin, problems);
-  unknownKeys(top, ['sources', ...Object.keys(SECTIONS)], '', problems);
+  // `$schema` lets an editor find the config's JSON Schema; it configures nothing.
+  unknownKeys(top, ['$schema', 'sources', ...Object.keys(SECTIONS)], '', problems);
 
   const server: ServerConfig = { ...DEFAULT_SERVER, limits: { ...DEFAULT_SERVER.limits } };
   const index: IndexConfig = { ...DEFAULT_INDEX };
