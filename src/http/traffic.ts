@@ -273,12 +273,16 @@ export class TrafficControl {
   run<T>(send: () => Promise<T>, lane?: 'sync'): Promise<T> {
     const go = () =>
       this.slots.run(async () => {
-        // A sync request takes from its share first, then from the source's whole budget, which it shares with everyone.
-        if (lane === 'sync' && this.syncBucket) await this.syncBucket.take();
         if (this.bucket) await this.bucket.take();
         return send();
       });
-    return lane === 'sync' ? this.syncSlots.run(go) : go();
+    if (lane !== 'sync') return go();
+    // A sync request waits for its share outside the source's concurrency slots, so a throttled
+    // sync never holds a slot live reads could use; then it takes from the whole budget like everyone.
+    return this.syncSlots.run(async () => {
+      if (this.syncBucket) await this.syncBucket.take();
+      return go();
+    });
   }
 
   /** Takes one retry from the retry budget, or answers false when it is spent. */
