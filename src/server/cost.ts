@@ -17,6 +17,9 @@
  *
  * It needs the operation's variables, so it runs when Apollo has resolved the operation (a
  * plugin), not as a validation rule; a refusal there is HTTP 400 and nothing is executed.
+ *
+ * A router's merged document (several fetches sent as one, limits.ts `mergedParts`) is costed
+ * fetch by fetch: each part must stay under the limit, as it would have sent alone.
  */
 import {
   GraphQLError,
@@ -45,6 +48,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { mergedParts } from './limits';
 
 export interface CostOptions {
   /** Size assumed for a list that has no `first` above it and no `representations` argument. */
@@ -156,10 +160,31 @@ function argumentsOf(field: GraphQLField<unknown, unknown>, node: FieldNode, var
   }
 }
 
+/**
+ * The cost a limit judges: the operation's, or for a router's merged document the costliest of its
+ * parts (`part` says which).
+ */
+export function judgedCost(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  variables: Record<string, unknown> | undefined,
+  options: CostOptions,
+): { cost: number; part?: number; parts?: number } {
+  const parts = mergedParts(operation);
+  if (!parts) return { cost: operationCost(schema, operation, fragments, variables, options) };
+  let most: { cost: number; part?: number; parts?: number } = { cost: -1 };
+  for (const part of parts) {
+    const cost = operationCost(schema, { ...operation, selectionSet: part.selectionSet }, fragments, variables, options);
+    if (cost > most.cost) most = { cost, part: part.index, parts: parts.length };
+  }
+  return most;
+}
+
 /** Refuses, before execution, an operation whose estimated cost is over `maxCost`. */
 export function costLimitPlugin(maxCost: number, options: CostOptions): ApolloServerPlugin {
   // Apollo reuses one parsed document per query text, so the same query costs one walk per set of variables.
-  const known = new WeakMap<object, Map<string, number>>();
+  const known = new WeakMap<object, Map<string, ReturnType<typeof judgedCost>>>();
   return {
     async requestDidStart() {
       return {
@@ -168,19 +193,21 @@ export function costLimitPlugin(maxCost: number, options: CostOptions): ApolloSe
           let byVariables = known.get(operation);
           if (!byVariables) known.set(operation, (byVariables = new Map()));
           const variablesKey = request.variables ? JSON.stringify(request.variables) : '';
-          let cost = byVariables.get(variablesKey);
-          if (cost === undefined) {
+          let judged = byVariables.get(variablesKey);
+          if (judged === undefined) {
             const fragments = new Map<string, FragmentDefinitionNode>();
             for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-            cost = operationCost(schema, operation, fragments, request.variables, options);
+            judged = judgedCost(schema, operation, fragments, request.variables, options);
             // Bounded: a client sending ever new variables must not grow this without end.
-            if (byVariables.size < 100) byVariables.set(variablesKey, cost);
+            if (byVariables.size < 100) byVariables.set(variablesKey, judged);
           }
+          const { cost, part, parts } = judged;
           if (cost > maxCost) {
+            const what = part === undefined ? 'this operation' : `fetch ${part} of this merged document (one of ${parts} a router sent together)`;
             throw new GraphQLError(
-              `Query cost limit exceeded: this operation could return up to ${cost} fields; the limit (server.limits.maxCost) is ${maxCost}. ` +
+              `Query cost limit exceeded: ${what} could return up to ${cost} fields; the limit (server.limits.maxCost) is ${maxCost}. ` +
                 'Ask for fewer items (a smaller `first`, above all on nested lists such as Project.runs) or split the query.',
-              { extensions: { code: 'BAD_USER_INPUT', limit: 'maxCost', cost, maxCost, http: { status: 400 } } },
+              { extensions: { code: 'BAD_USER_INPUT', limit: 'maxCost', cost, maxCost, ...(part === undefined ? {} : { part }), http: { status: 400 } } },
             );
           }
         },
