@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     log.info({ signal, graceMs: config.server.shutdownGraceMs }, 'shutting down');
     // Whatever hangs (a socket that never closes, a vendor that never answers), the process ends
     // shortly after the grace period.
-    setTimeout(() => process.exit(0), config.server.shutdownGraceMs + 2_000).unref();
+    setTimeout(() => process.exit(0), config.server.readinessDelayMs + config.server.shutdownGraceMs + 2_000).unref();
     try {
       await gateway.stop(config.server.shutdownGraceMs);
       await demo?.stop();

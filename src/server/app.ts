@@ -78,7 +78,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     notReady: () => [...syncs.values()].filter((s) => !s.usable).map((s) => `source ${s.source.info.id}: run index backfilling (${s.status().state})`),
     ...(generation ? { answers: new AnswerCache(generation), generation } : {}),
   });
-  listener = new HttpListener(handler, log, options.host ?? settings.host, options.port ?? settings.port);
+  listener = new HttpListener(handler, log, options.host ?? settings.host, options.port ?? settings.port, settings.readinessDelayMs);
 
   lifecycle.add({ name: 'apollo', start: () => apollo.start(), stop: () => apollo.stop() }).add(listener);
   await lifecycle.start();

@@ -35,6 +35,12 @@ export interface ServerConfig {
   requestTimeoutMs: number;
   /** On SIGTERM, how long in-flight requests may take to finish, ms. */
   shutdownGraceMs: number;
+  /**
+   * On SIGTERM, how long /readyz answers 503 while requests are still accepted, before the listener
+   * closes and in-flight requests drain: the time a load balancer needs to notice (probe period ×
+   * failure threshold). 0 closes the listener at once.
+   */
+  readinessDelayMs: number;
   limits: ServerLimits;
   /** How rungraph shows itself to a federation supergraph (README, Federation). */
   federation: FederationConfig;
@@ -77,6 +83,7 @@ export const DEFAULT_SERVER: ServerConfig = {
   introspection: true,
   requestTimeoutMs: 30_000,
   shutdownGraceMs: 10_000,
+  readinessDelayMs: 0,
   limits: { maxDepth: 12, maxAliases: 30, maxBodyBytes: 1024 * 1024, maxCost: 20_000, maxResponseBytes: 8 * 1024 * 1024 },
   federation: { node: true },
 };
@@ -173,7 +180,7 @@ function parseIndex(o: Record<string, unknown>, index: IndexConfig, problems: st
 }
 
 function parseServer(s: Record<string, unknown>, server: ServerConfig, problems: string[]): void {
-  unknownKeys(s, ['host', 'port', 'apiKeys', 'introspection', 'requestTimeoutMs', 'shutdownGraceMs', 'limits', 'federation'], 'server', problems);
+  unknownKeys(s, ['host', 'port', 'apiKeys', 'introspection', 'requestTimeoutMs', 'shutdownGraceMs', 'readinessDelayMs', 'limits', 'federation'], 'server', problems);
   if (s.host !== undefined) {
     if (typeof s.host === 'string' && s.host.length > 0) server.host = s.host;
     else problems.push('server.host: must be a host name or address');
@@ -195,6 +202,7 @@ function parseServer(s: Record<string, unknown>, server: ServerConfig, problems:
   }
   server.requestTimeoutMs = integer(s.requestTimeoutMs, 'server.requestTimeoutMs', 100, 600_000, problems) ?? server.requestTimeoutMs;
   server.shutdownGraceMs = integer(s.shutdownGraceMs, 'server.shutdownGraceMs', 0, 600_000, problems) ?? server.shutdownGraceMs;
+  server.readinessDelayMs = integer(s.readinessDelayMs, 'server.readinessDelayMs', 0, 120_000, problems) ?? server.readinessDelayMs;
   if (s.limits !== undefined) {
     const l = asObject(s.limits, 'server.limits', problems);
     if (l) {

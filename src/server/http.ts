@@ -145,6 +145,7 @@ export class HttpListener implements Service {
     private readonly log: Logger,
     private readonly host: string,
     private readonly port: number,
+    private readonly readinessDelayMs = 0,
   ) {
     this.server = createServer((req, res) => {
       this.inFlight += 1;
@@ -185,6 +186,12 @@ export class HttpListener implements Service {
 
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
+    // Readiness first: /readyz answers 503 while the listener still accepts, so a load balancer stops
+    // sending new work before the port closes.
+    if (this.readinessDelayMs > 0) {
+      this.log.info({ readinessDelayMs: this.readinessDelayMs }, 'not ready any more; still accepting until the load balancer notices');
+      await new Promise((resolve) => setTimeout(resolve, this.readinessDelayMs));
+    }
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     if (this.inFlight > 0) {

@@ -171,4 +171,23 @@ describe('the gateway process', () => {
       if (gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
     }
   }, 60_000);
+
+  test('with server.readinessDelayMs, SIGTERM first turns /readyz to 503 while /healthz and queries still answer, then drains and exits 0', async () => {
+    const gateway = await startProcess({ server: { readinessDelayMs: 1500 }, index: { enabled: false }, sources: [source('tr')] });
+    try {
+      const origin = gateway.url.replace(/\/graphql$/, '');
+      expect((await fetch(`${origin}/readyz`)).status).toBe(200);
+      gateway.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const ready = await fetch(`${origin}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as any).waiting).toContain('shutting down');
+      expect((await fetch(`${origin}/healthz`)).status).toBe(200);
+      const res = await query(gateway.url, '{ runs(first: 2) { nodes { id } } }');
+      expect(JSON.parse(res.text).data.runs.nodes).toHaveLength(2);
+      expect(await gateway.exited).toBe(0);
+    } finally {
+      if (gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
+    }
+  }, 30_000);
 });
