@@ -55,7 +55,7 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
     if (authorized && !authorized(req.headers)) {
       res.setHeader('www-authenticate', 'Bearer realm="rungraph"');
       return sendJson(res, 401, {
-        errors: [{ message: 'This gateway needs an API key: send Authorization: Bearer <key>.', extensions: { code: 'UNAUTHENTICATED' } }],
+        errors: [{ message: 'rungraph needs an API key: send Authorization: Bearer <key>.', extensions: { code: 'UNAUTHENTICATED' } }],
       });
     }
     let body: unknown;

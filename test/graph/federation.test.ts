@@ -10,7 +10,7 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { encodeId } from '../../src/graph/ids';
-import { loadTypeDefs } from '../../src/graph';
+import { subgraphTypeDefs } from '../../src/graph';
 import { DEMO_IDS } from '../../src/simulators/testrail';
 import { startStack, type Stack } from '../support/stack';
 
@@ -52,7 +52,7 @@ describe('federation', () => {
     const { url: releasesUrl } = await startStandaloneServer(releases, { listen: { port: 0, host: '127.0.0.1' } });
 
     const composed = composeServices([
-      { name: 'rungraph', typeDefs: parse(loadTypeDefs()), url: stack.gateway.graphqlUrl },
+      { name: 'rungraph', typeDefs: subgraphTypeDefs(), url: stack.gateway.graphqlUrl },
       { name: 'releases', typeDefs: parse(RELEASES_SDL), url: releasesUrl },
     ]);
     expect(composed.errors ?? []).toEqual([]);
