@@ -7,9 +7,11 @@
  */
 import { composeServices as composeApollo } from '@apollo/composition';
 import { composeServices as composeGuild } from '@theguild/federation-composition';
-import { buildASTSchema, graphql, parse, type GraphQLObjectType } from 'graphql';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { buildASTSchema, graphql, Kind, parse, visit, type DocumentNode, type GraphQLObjectType } from 'graphql';
 import { buildSchema, foldTypeExtensions, loadTypeDefs } from '../../src/graph';
 import { ConfigError, DEFAULT_SERVER, parseConfig } from '../../src/server/config';
+import { startStack } from '../support/stack';
 
 /** A CI subgraph: builds that point at rungraph's runs, a CI job link on Run, Project by reference. */
 const CI_SDL = `
@@ -39,6 +41,23 @@ async function serviceSdl(options?: { node?: boolean }): Promise<string> {
   return (res.data as any)._service.sdl;
 }
 
+/**
+ * How Mesh Compose 1.8 reads a federation subgraph (compose-cli's loadGraphQLHTTPSubgraph with
+ * `federation: true`, not installed here: it needs Node 22): it fetches `_service { sdl }`, turns
+ * every `extend type X` into `type X @extends`, and builds a schema from that, in which a later
+ * definition of a name replaces an earlier one.
+ */
+function meshReads(sdl: string) {
+  const asDefinitions = visit(parse(sdl), {
+    [Kind.OBJECT_TYPE_EXTENSION]: (node) => ({
+      ...node,
+      kind: Kind.OBJECT_TYPE_DEFINITION,
+      directives: [...(node.directives ?? []), { kind: Kind.DIRECTIVE, name: { kind: Kind.NAME, value: 'extends' } }],
+    }),
+  }) as DocumentNode;
+  return buildASTSchema(asDefinitions, { assumeValidSDL: true, assumeValid: true });
+}
+
 const fieldsOf = (sdl: string, type: string) => Object.keys((buildASTSchema(parse(sdl), { assumeValidSDL: true }).getType(type) as GraphQLObjectType).getFields()).sort();
 const messages = (list: readonly { message: string }[] | undefined) => (list ?? []).map((e) => e.message);
 
@@ -61,6 +80,16 @@ describe('subgraph SDL', () => {
     const query = doc.definitions.find((d: any) => d.name?.value === 'Query') as any;
     // buildSubgraphSchema adds _entities and _service to the one Query.
     expect(query.fields.map((f: any) => f.name.value).sort()).toEqual(['_entities', '_service', ...ROOT_FIELDS]);
+  });
+
+  test("Mesh Compose's reading keeps every root field (it kept only the last extension block before the fold)", async () => {
+    const query = meshReads(sdl).getQueryType()!;
+    expect(Object.keys(query.getFields()).filter((f) => !f.startsWith('_')).sort()).toEqual(ROOT_FIELDS);
+    expect(Object.keys(meshReads(sdl).getMutationType()!.getFields()).sort()).toEqual(MUTATIONS);
+    // The SDL as it was, built from the files unfolded: one extension block's fields survive.
+    const unfolded = (await graphql({ schema: buildSubgraphSchema({ typeDefs: parse(loadTypeDefs()) }), source: '{ _service { sdl } }' })).data as any;
+    expect(unfolded._service.sdl).toMatch(/^extend type Query/m);
+    expect(Object.keys(meshReads(unfolded._service.sdl).getQueryType()!.getFields()).filter((f) => !f.startsWith('_')).sort()).toEqual(['sources']);
   });
 
   test('folding keeps every field, interface and directive, and leaves foreign extensions alone', () => {
@@ -161,6 +190,26 @@ describe('Query.node next to a subgraph that owns it', () => {
     expect(Object.keys(schema.getQueryType()!.getFields())).toEqual(expect.arrayContaining(['run', 'project', 'host', '_entities', '_service']));
     // Node stays an interface of Run, Project and Host, so fragments on it keep working.
     expect(schema.getPossibleTypes(schema.getType('Node') as never).map((t) => t.name).sort()).toEqual(['Host', 'Project', 'Run']);
+  });
+
+  test('a gateway started with server.federation { node: false } serves that schema; with introspection off, _service still answers', async () => {
+    const stack = await startStack({ server: { federation: { node: false }, introspection: false } });
+    try {
+      // What Mesh Compose needs `federation: true` for: introspection is refused, _service is not.
+      const introspection = await stack.gql('{ __schema { queryType { name } } }');
+      expect(introspection.status).toBe(400);
+      const sdl = (await stack.gql('{ _service { sdl } }')).body.data._service.sdl as string;
+      expect(sdl).toMatch(/^type Query\b/m);
+      expect(sdl).not.toMatch(/^\s*node\(id: ID!\): Node/m);
+      const runs = (await stack.gql('{ runs(first: 1) { nodes { id name } } }')).body.data.runs.nodes;
+      const run = await stack.gql('query($id: ID!) { run(id: $id) { id name } }', { id: runs[0].id });
+      expect(run.body).toEqual({ data: { run: runs[0] } });
+      const node = await stack.gql('query($id: ID!) { node(id: $id) { id } }', { id: runs[0].id });
+      expect(node.status).toBe(400);
+      expect(node.body.errors[0].message).toBe('Cannot query field "node" on type "Query".');
+    } finally {
+      await stack.stop();
+    }
   });
 });
 
