@@ -138,12 +138,14 @@ describe('rungraph behind Hive Gateway and Apollo Gateway', () => {
       { name: 'ci', typeDefs: parse(CI_SDL), url: ciUrl },
     ];
 
-    // Hive Gateway: supergraph from The Guild's composition; the key in rungraph's transport entry.
+    // Hive Gateway: supergraph from The Guild's composition; the key in rungraph's transport entry,
+    // read from the environment per request (`{env.…}`), so it is written in no config file.
     const guild = composeGuild(services);
     expect(guild.errors ?? []).toEqual([]);
+    process.env.RUNGRAPH_TEST_ROUTER_KEY = API_KEY;
     const hive = createGatewayRuntime({
       supergraph: guild.supergraphSdl!,
-      transportEntries: { rungraph: { headers: [['authorization', `Bearer ${API_KEY}`]] } },
+      transportEntries: { rungraph: { headers: [['authorization', 'Bearer {env.RUNGRAPH_TEST_ROUTER_KEY}']] } },
       logging: false,
     });
     const hiveServer = createServer(hive);
@@ -181,6 +183,7 @@ describe('rungraph behind Hive Gateway and Apollo Gateway', () => {
     await ci?.stop();
     await new Promise<void>((resolve) => (recorder ? recorder.server.close(() => resolve()) : resolve()));
     await stack?.stop();
+    delete process.env.RUNGRAPH_TEST_ROUTER_KEY;
   });
 
   afterEach(() => {
