@@ -66,6 +66,8 @@ export interface IndexConfig {
   budgetShare: number;
   /** Hours between full sweeps, which drop runs the vendor deleted. */
   sweepHours: number;
+  /** A postgres:// connection URL: the shared PostgreSQL store for several replicas (issue #15) instead of the embedded one. Never logged with its password. */
+  postgres?: string;
 }
 
 export interface Config {
@@ -162,7 +164,7 @@ const SECTIONS = {
 };
 
 function parseIndex(o: Record<string, unknown>, index: IndexConfig, problems: string[]): void {
-  unknownKeys(o, ['enabled', 'path', 'refreshSeconds', 'budgetShare', 'sweepHours'], 'index', problems);
+  unknownKeys(o, ['enabled', 'path', 'refreshSeconds', 'budgetShare', 'sweepHours', 'postgres'], 'index', problems);
   if (o.enabled !== undefined) {
     if (typeof o.enabled === 'boolean') index.enabled = o.enabled;
     else problems.push('index.enabled: must be true or false');
@@ -176,6 +178,11 @@ function parseIndex(o: Record<string, unknown>, index: IndexConfig, problems: st
   if (o.budgetShare !== undefined) {
     if (typeof o.budgetShare === 'number' && o.budgetShare > 0 && o.budgetShare <= 1) index.budgetShare = o.budgetShare;
     else problems.push('index.budgetShare: must be a number above 0 and at most 1');
+  }
+  // The shared store (issue #15). The value is never echoed in a problem: it may hold a password.
+  if (o.postgres !== undefined) {
+    if (typeof o.postgres === 'string' && /^postgres(ql)?:\/\/[^\s]+$/.test(o.postgres.trim())) index.postgres = o.postgres.trim();
+    else problems.push('index.postgres: must be a PostgreSQL connection URL, postgres://user:password@host:port/database (put the password in ${VAR})');
   }
 }
 
