@@ -53,7 +53,7 @@ export class CircuitOpenError extends GatewayError {
   constructor(sourceId: string, retryInSeconds: number) {
     super(
       ErrorCode.UPSTREAM_UNAVAILABLE,
-      `${sourceId} is failing; rungraph stopped calling it for now (circuit open, next try in about ${retryInSeconds} s).`,
+      `${sourceId} is failing, so rungraph pauses its calls to it to let it recover; it tries again in about ${retryInSeconds} s.`,
       { source: sourceId },
     );
     this.name = 'CircuitOpenError';
