@@ -15,6 +15,7 @@ import { RunWrites } from '../model/writes';
 import type { RunFeed } from '../model/feed';
 import { EmbeddedStore, type SourceIdentity } from '../store/store';
 import { IndexedReads } from '../sync/reads';
+import { sharedIndex } from '../sync/leader';
 import { SourceSync } from '../sync/sync';
 import { AnswerCache } from './answers';
 import { createApollo } from './apollo';
@@ -110,11 +111,13 @@ function indexParts(
   const index = options.index;
   if (!index?.enabled) return { reads: new LiveReads(sources), syncs: new Map() };
   const { log } = options;
-  const store = new EmbeddedStore(index.path, log);
+  // index.postgres: the store shared by every replica, and one sync leader per source among them (issue #15).
+  const shared = index.postgres ? sharedIndex({ url: index.postgres, log }) : undefined;
+  const store = shared?.store ?? new EmbeddedStore(index.path, log);
   const syncs = new Map<string, SourceSync>();
   for (const source of sources.all) {
     const feed = index.off?.includes(source.info.id) ? undefined : index.feedOf(source);
-    if (feed) syncs.set(source.info.id, new SourceSync(source, feed, store, index, log));
+    if (feed) syncs.set(source.info.id, new SourceSync(source, feed, store, index, log, shared?.gate));
   }
   changes.subscribe((change) => {
     const sync = syncs.get(change.sourceId);
@@ -128,6 +131,7 @@ function indexParts(
       start: () => store.open([...syncs.values()].map((s) => ({ id: s.source.info.id, identity: index.identityOf(s.source) }))),
       stop: () => store.close(),
     })
+    .add({ name: 'sync leader', start: async () => shared?.gate.start([...syncs.keys()]), stop: async () => shared?.gate.stop() })
     .add({
       name: 'sync',
       start: async () => syncs.forEach((s) => s.start()),

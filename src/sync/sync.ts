@@ -18,6 +18,7 @@ import type { Logger, Source } from '../model/source';
 import type { Key, Run } from '../model/types';
 import type { IndexStore, SyncRecord } from '../store/store';
 import { keyString } from '../store/memory';
+import type { SyncGate } from './leader';
 
 export interface SyncSettings {
   /** Seconds between the end of one cycle and the start of the next. */
@@ -44,6 +45,10 @@ export class SourceSync {
   /** Keys written by others (write-through) during a full read: it must not drop them. */
   private touchedDuringSweep: Set<string> | undefined;
   private readyListeners: Array<() => void> = [];
+  // Leadership gate (issue #15): with a shared store, a cycle runs only on the replica that leads the source.
+  private started = false;
+  private leading = false;
+  private unwatch: (() => void) | undefined;
 
   constructor(
     readonly source: Source,
@@ -51,7 +56,11 @@ export class SourceSync {
     private readonly store: IndexStore,
     private readonly settings: SyncSettings,
     private readonly log: Logger,
-  ) {}
+    /** Absent (the embedded store): this process is the only one, and always runs the cycles. */
+    private readonly gate?: SyncGate,
+  ) {
+    this.unwatch = gate?.watch((sourceId) => sourceId === this.id && this.gateChanged());
+  }
 
   private get id(): string {
     return this.source.info.id;
@@ -82,6 +91,7 @@ export class SourceSync {
   }
 
   state(): SyncState {
+    if (this.gate && !this.gate.leads(this.id)) return this.sharedState();
     if (this.phase === 'backfilling' || (this.phase === 'starting' && !this.usable)) return 'BACKFILLING';
     if (this.phase === 'failing') return 'FAILING';
     if (this.phase === 'starting') return 'STALE';
@@ -98,7 +108,36 @@ export class SourceSync {
   }
 
   start(): void {
-    this.schedule(0);
+    this.started = true;
+    if (!this.gate) this.schedule(0);
+    else this.gateChanged();
+  }
+
+  /** The replica that leads this source's sync (null: none now, or no shared store). */
+  leader(): string | null {
+    return this.gate?.leaderOf(this.id) ?? null;
+  }
+
+  /** Where another replica leads: the shared record's state (its cycles, its watermarks). */
+  private sharedState(): SyncState {
+    if (!this.usable) return 'BACKFILLING';
+    const syncedAt = this.syncedAt;
+    if (syncedAt === null || Date.now() / 1000 - syncedAt > 2 * this.settings.refreshSeconds + 5) return 'STALE';
+    return 'FRESH';
+  }
+
+  /** The lead was gained or lost, or another replica changed the shared record. */
+  private gateChanged(): void {
+    if (this.usable) for (const resolve of this.readyListeners.splice(0)) resolve();
+    if (!this.started || this.stopped) return;
+    const leads = this.gate!.leads(this.id);
+    if (leads === this.leading) return;
+    this.leading = leads;
+    if (!leads) return;
+    // Resume the shared schedule: the next cycle is due refreshSeconds after the last one began (at once when never run).
+    const syncedAt = this.record?.backfilled ? this.syncedAt : null;
+    clearTimeout(this.timer);
+    this.schedule(syncedAt === null ? 0 : Math.max(0, (syncedAt + this.settings.refreshSeconds) * 1000 - Date.now()));
   }
 
   /**
@@ -109,6 +148,7 @@ export class SourceSync {
   async stop(graceMs = 1_000): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.unwatch?.();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.running, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
@@ -141,6 +181,8 @@ export class SourceSync {
 
   private async runCycle(): Promise<void> {
     if (this.stopped || this.running) return;
+    // Not the leader: no cycle and no schedule; gaining the lead schedules the next one (gateChanged).
+    if (this.gate && !this.gate.leads(this.id)) return;
     this.running = this.cycle().finally(() => {
       this.running = undefined;
       this.schedule(this.settings.refreshSeconds * 1000);
