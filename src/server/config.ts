@@ -100,7 +100,7 @@ export class ConfigError extends Error {
   }
 }
 
-const COMMON_SOURCE_KEYS = ['id', 'kind', 'name', 'baseUrl', 'auth', 'timeoutMs', 'connectTimeoutMs', 'retries', 'concurrency', 'rateLimit', 'breaker', 'maxResponseBytes', 'index'];
+const COMMON_SOURCE_KEYS: readonly string[] = COMMON_SOURCE_KEYS_LIST();
 const SOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Config {
@@ -126,7 +126,7 @@ export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv
   const top = asObject(expanded, '(top level)', problems);
   if (!top) throw new ConfigError(origin, problems);
   // `$schema` lets an editor find the config's JSON Schema; it configures nothing.
-  unknownKeys(top, ['$schema', 'sources', ...Object.keys(SECTIONS)], '', problems);
+  unknownKeys(top, [...new Set([...CONFIG_KEYS.top, ...Object.keys(SECTIONS)])], '', problems);
 
   const server: ServerConfig = { ...DEFAULT_SERVER, limits: { ...DEFAULT_SERVER.limits } };
   const index: IndexConfig = { ...DEFAULT_INDEX };
@@ -164,7 +164,7 @@ const SECTIONS = {
 };
 
 function parseIndex(o: Record<string, unknown>, index: IndexConfig, problems: string[]): void {
-  unknownKeys(o, ['enabled', 'path', 'refreshSeconds', 'budgetShare', 'sweepHours', 'postgres'], 'index', problems);
+  unknownKeys(o, CONFIG_KEYS.index, 'index', problems);
   if (o.enabled !== undefined) {
     if (typeof o.enabled === 'boolean') index.enabled = o.enabled;
     else problems.push('index.enabled: must be true or false');
@@ -173,8 +173,8 @@ function parseIndex(o: Record<string, unknown>, index: IndexConfig, problems: st
     if (typeof o.path === 'string' && o.path.trim() !== '') index.path = o.path;
     else problems.push('index.path: must be a directory path');
   }
-  index.refreshSeconds = integer(o.refreshSeconds, 'index.refreshSeconds', 1, 86_400, problems) ?? index.refreshSeconds;
-  index.sweepHours = integer(o.sweepHours, 'index.sweepHours', 1, 24 * 365, problems) ?? index.sweepHours;
+  index.refreshSeconds = ranged('index', 'refreshSeconds', o.refreshSeconds, 'index.refreshSeconds', problems) ?? index.refreshSeconds;
+  index.sweepHours = ranged('index', 'sweepHours', o.sweepHours, 'index.sweepHours', problems) ?? index.sweepHours;
   if (o.budgetShare !== undefined) {
     if (typeof o.budgetShare === 'number' && o.budgetShare > 0 && o.budgetShare <= 1) index.budgetShare = o.budgetShare;
     else problems.push('index.budgetShare: must be a number above 0 and at most 1');
@@ -187,12 +187,12 @@ function parseIndex(o: Record<string, unknown>, index: IndexConfig, problems: st
 }
 
 function parseServer(s: Record<string, unknown>, server: ServerConfig, problems: string[]): void {
-  unknownKeys(s, ['host', 'port', 'apiKeys', 'introspection', 'requestTimeoutMs', 'shutdownGraceMs', 'readinessDelayMs', 'limits', 'federation'], 'server', problems);
+  unknownKeys(s, CONFIG_KEYS.server, 'server', problems);
   if (s.host !== undefined) {
     if (typeof s.host === 'string' && s.host.length > 0) server.host = s.host;
     else problems.push('server.host: must be a host name or address');
   }
-  const port = integer(s.port, 'server.port', 0, 65535, problems);
+  const port = ranged('server', 'port', s.port, 'server.port', problems);
   if (port !== undefined) server.port = port;
   if (s.apiKeys !== undefined) {
     if (!Array.isArray(s.apiKeys) || s.apiKeys.some((k) => typeof k !== 'string')) problems.push('server.apiKeys: must be a list of strings');
@@ -207,24 +207,24 @@ function parseServer(s: Record<string, unknown>, server: ServerConfig, problems:
     if (typeof s.introspection === 'boolean') server.introspection = s.introspection;
     else problems.push('server.introspection: must be true or false');
   }
-  server.requestTimeoutMs = integer(s.requestTimeoutMs, 'server.requestTimeoutMs', 100, 600_000, problems) ?? server.requestTimeoutMs;
-  server.shutdownGraceMs = integer(s.shutdownGraceMs, 'server.shutdownGraceMs', 0, 600_000, problems) ?? server.shutdownGraceMs;
-  server.readinessDelayMs = integer(s.readinessDelayMs, 'server.readinessDelayMs', 0, 120_000, problems) ?? server.readinessDelayMs;
+  server.requestTimeoutMs = ranged('server', 'requestTimeoutMs', s.requestTimeoutMs, 'server.requestTimeoutMs', problems) ?? server.requestTimeoutMs;
+  server.shutdownGraceMs = ranged('server', 'shutdownGraceMs', s.shutdownGraceMs, 'server.shutdownGraceMs', problems) ?? server.shutdownGraceMs;
+  server.readinessDelayMs = ranged('server', 'readinessDelayMs', s.readinessDelayMs, 'server.readinessDelayMs', problems) ?? server.readinessDelayMs;
   if (s.limits !== undefined) {
     const l = asObject(s.limits, 'server.limits', problems);
     if (l) {
-      unknownKeys(l, ['maxDepth', 'maxAliases', 'maxBodyBytes', 'maxCost', 'maxResponseBytes'], 'server.limits', problems);
-      server.limits.maxDepth = integer(l.maxDepth, 'server.limits.maxDepth', 1, 100, problems) ?? server.limits.maxDepth;
-      server.limits.maxAliases = integer(l.maxAliases, 'server.limits.maxAliases', 0, 1000, problems) ?? server.limits.maxAliases;
-      server.limits.maxBodyBytes = integer(l.maxBodyBytes, 'server.limits.maxBodyBytes', 1024, 64 * 1024 * 1024, problems) ?? server.limits.maxBodyBytes;
-      server.limits.maxCost = integer(l.maxCost, 'server.limits.maxCost', 1, 10_000_000, problems) ?? server.limits.maxCost;
-      server.limits.maxResponseBytes = integer(l.maxResponseBytes, 'server.limits.maxResponseBytes', 1024, 1024 * 1024 * 1024, problems) ?? server.limits.maxResponseBytes;
+      unknownKeys(l, CONFIG_KEYS.limits, 'server.limits', problems);
+      server.limits.maxDepth = ranged('limits', 'maxDepth', l.maxDepth, 'server.limits.maxDepth', problems) ?? server.limits.maxDepth;
+      server.limits.maxAliases = ranged('limits', 'maxAliases', l.maxAliases, 'server.limits.maxAliases', problems) ?? server.limits.maxAliases;
+      server.limits.maxBodyBytes = ranged('limits', 'maxBodyBytes', l.maxBodyBytes, 'server.limits.maxBodyBytes', problems) ?? server.limits.maxBodyBytes;
+      server.limits.maxCost = ranged('limits', 'maxCost', l.maxCost, 'server.limits.maxCost', problems) ?? server.limits.maxCost;
+      server.limits.maxResponseBytes = ranged('limits', 'maxResponseBytes', l.maxResponseBytes, 'server.limits.maxResponseBytes', problems) ?? server.limits.maxResponseBytes;
     }
   }
   if (s.federation !== undefined) {
     const f = asObject(s.federation, 'server.federation', problems);
     if (f) {
-      unknownKeys(f, ['node'], 'server.federation', problems);
+      unknownKeys(f, CONFIG_KEYS.federation, 'server.federation', problems);
       // A new object: the default's must not change.
       server.federation = { ...server.federation };
       if (f.node !== undefined) {
@@ -238,20 +238,20 @@ function parseServer(s: Record<string, unknown>, server: ServerConfig, problems:
 /** The traffic policy keys every source takes (src/http/traffic.ts), checked and translated. */
 function parsePolicy(o: Record<string, unknown>, kind: string, baseUrl: string | undefined, at: string, problems: string[]): Partial<TrafficPolicy> {
   const policy: Partial<TrafficPolicy> = {};
-  policy.timeoutMs = integer(o.timeoutMs, `${at}.timeoutMs`, 1, 600_000, problems);
-  policy.connectTimeoutMs = integer(o.connectTimeoutMs, `${at}.connectTimeoutMs`, 1, 600_000, problems);
-  policy.maxRetries = integer(o.retries, `${at}.retries`, 0, 5, problems);
-  policy.concurrency = integer(o.concurrency, `${at}.concurrency`, 1, 256, problems);
-  policy.maxResponseBytes = integer(o.maxResponseBytes, `${at}.maxResponseBytes`, 1024, 1024 * 1024 * 1024, problems);
+  policy.timeoutMs = ranged('source', 'timeoutMs', o.timeoutMs, `${at}.timeoutMs`, problems);
+  policy.connectTimeoutMs = ranged('source', 'connectTimeoutMs', o.connectTimeoutMs, `${at}.connectTimeoutMs`, problems);
+  policy.maxRetries = ranged('source', 'retries', o.retries, `${at}.retries`, problems);
+  policy.concurrency = ranged('source', 'concurrency', o.concurrency, `${at}.concurrency`, problems);
+  policy.maxResponseBytes = ranged('source', 'maxResponseBytes', o.maxResponseBytes, `${at}.maxResponseBytes`, problems);
   if (o.rateLimit === null) policy.requestsPerMinute = null;
   else if (o.rateLimit !== undefined) {
     const r = asObject(o.rateLimit, `${at}.rateLimit`, problems);
     if (r) {
-      unknownKeys(r, ['requestsPerMinute', 'burst'], `${at}.rateLimit`, problems);
-      const rpm = integer(r.requestsPerMinute, `${at}.rateLimit.requestsPerMinute`, 1, 1_000_000, problems);
+      unknownKeys(r, CONFIG_KEYS.rateLimit, `${at}.rateLimit`, problems);
+      const rpm = ranged('rateLimit', 'requestsPerMinute', r.requestsPerMinute, `${at}.rateLimit.requestsPerMinute`, problems);
       if (rpm === undefined && r.requestsPerMinute === undefined) problems.push(`${at}.rateLimit.requestsPerMinute: required`);
       policy.requestsPerMinute = rpm;
-      policy.burst = integer(r.burst, `${at}.rateLimit.burst`, 1, 1_000_000, problems);
+      policy.burst = ranged('rateLimit', 'burst', r.burst, `${at}.rateLimit.burst`, problems);
     }
   } else if (baseUrl) {
     policy.requestsPerMinute = defaultRequestsPerMinute(kind, baseUrl);
@@ -259,12 +259,47 @@ function parsePolicy(o: Record<string, unknown>, kind: string, baseUrl: string |
   if (o.breaker !== undefined) {
     const b = asObject(o.breaker, `${at}.breaker`, problems);
     if (b) {
-      unknownKeys(b, ['failures', 'cooldownMs'], `${at}.breaker`, problems);
-      policy.breakerFailures = integer(b.failures, `${at}.breaker.failures`, 1, 1000, problems);
-      policy.breakerCooldownMs = integer(b.cooldownMs, `${at}.breaker.cooldownMs`, 100, 3_600_000, problems);
+      unknownKeys(b, CONFIG_KEYS.breaker, `${at}.breaker`, problems);
+      policy.breakerFailures = ranged('breaker', 'failures', b.failures, `${at}.breaker.failures`, problems);
+      policy.breakerCooldownMs = ranged('breaker', 'cooldownMs', b.cooldownMs, `${at}.breaker.cooldownMs`, problems);
     }
   }
   return Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * The integer keys and their ranges, by section: the parser checks them and the JSON Schema
+ * (config-schema.ts) is made from them, so the two cannot disagree.
+ */
+export const INTEGER_RANGES = {
+  server: { port: [0, 65535], requestTimeoutMs: [100, 600_000], shutdownGraceMs: [0, 600_000], readinessDelayMs: [0, 120_000] },
+  limits: { maxDepth: [1, 100], maxAliases: [0, 1000], maxBodyBytes: [1024, 64 * 1024 * 1024], maxCost: [1, 10_000_000], maxResponseBytes: [1024, 1024 * 1024 * 1024] },
+  index: { refreshSeconds: [1, 86_400], sweepHours: [1, 24 * 365] },
+  source: { timeoutMs: [1, 600_000], connectTimeoutMs: [1, 600_000], retries: [0, 5], concurrency: [1, 256], maxResponseBytes: [1024, 1024 * 1024 * 1024] },
+  rateLimit: { requestsPerMinute: [1, 1_000_000], burst: [1, 1_000_000] },
+  breaker: { failures: [1, 1000], cooldownMs: [100, 3_600_000] },
+} as const satisfies Record<string, Record<string, readonly [number, number]>>;
+
+/** The keys each object of the config allows (unknown keys are errors that name them). */
+export const CONFIG_KEYS = {
+  top: ['$schema', 'sources', 'server', 'index'],
+  server: ['host', 'port', 'apiKeys', 'introspection', 'requestTimeoutMs', 'shutdownGraceMs', 'readinessDelayMs', 'limits', 'federation'],
+  limits: ['maxDepth', 'maxAliases', 'maxBodyBytes', 'maxCost', 'maxResponseBytes'],
+  federation: ['node'],
+  index: ['enabled', 'path', 'refreshSeconds', 'budgetShare', 'sweepHours', 'postgres'],
+  source: COMMON_SOURCE_KEYS_LIST(),
+  auth: ['username', 'password'],
+  rateLimit: ['requestsPerMinute', 'burst'],
+  breaker: ['failures', 'cooldownMs'],
+} as const;
+
+function COMMON_SOURCE_KEYS_LIST() {
+  return ['id', 'kind', 'name', 'baseUrl', 'auth', 'timeoutMs', 'connectTimeoutMs', 'retries', 'concurrency', 'rateLimit', 'breaker', 'maxResponseBytes', 'index'] as const;
+}
+
+function ranged<S extends keyof typeof INTEGER_RANGES>(section: S, key: keyof (typeof INTEGER_RANGES)[S], value: unknown, at: string, problems: string[]): number | undefined {
+  const [min, max] = INTEGER_RANGES[section][key] as readonly [number, number];
+  return integer(value, at, min, max, problems);
 }
 
 /**
@@ -305,7 +340,7 @@ function parseSource(entry: unknown, at: string, problems: string[]): SourceConf
   const baseUrl = checkBaseUrl(o.baseUrl, `${at}.baseUrl`, problems);
   const auth = asObject(o.auth, `${at}.auth`, problems);
   if (auth) {
-    unknownKeys(auth, ['username', 'password'], `${at}.auth`, problems);
+    unknownKeys(auth, CONFIG_KEYS.auth, `${at}.auth`, problems);
     for (const field of ['username', 'password']) {
       if (typeof auth[field] !== 'string' || auth[field] === '') problems.push(`${at}.auth.${field}: required, a non-empty string`);
     }

@@ -26,6 +26,8 @@ export interface SourceConfig {
 export interface SourceKindSpec {
   /** Optional keys beyond id, kind, name, baseUrl, auth, timeoutMs. */
   optionalKeys: readonly string[];
+  /** JSON Schema of those keys, by key, for the config's schema (server/config-schema.ts); `check` stays the judge. */
+  keySchemas?: Readonly<Record<string, unknown>>;
   /** Problems with the kind's own keys, each as `<path>: <problem>`. */
   check(raw: Record<string, unknown>, at: string): string[];
   /**

@@ -46,6 +46,20 @@ function hostId(value: unknown): number | undefined {
 
 export const QACOMPLETE_KIND: SourceKindSpec = {
   optionalKeys: ['hosts', 'timeZone', 'automationBaseUrl'],
+  keySchemas: {
+    hosts: {
+      description: 'Test hosts rungraph may act as (Test Automation API): each host id with its security token.',
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'token'],
+        properties: { id: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^\\s*\\d{1,15}\\s*$|^\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}$' }] }, token: { type: 'string', minLength: 1 } },
+      },
+    },
+    timeZone: { description: 'IANA time zone of vendor times without one (default UTC).', type: 'string' },
+    automationBaseUrl: { description: 'Where the Test Automation API lives (default: baseUrl).', type: 'string' },
+  },
   check(raw, at) {
     const problems: string[] = [];
     if (raw.hosts !== undefined) problems.push(...hostProblems(raw.hosts, `${at}.hosts`));
