@@ -62,7 +62,7 @@ describe('config', () => {
     [{ sources: [source()], server: { port: '4100' } }, 'server.port: must be a number, not the string "4100" (write 4100 without quotes)'],
     [{ sources: [source({ timeoutMs: '2500' })] }, 'sources[0].timeoutMs: must be a number, not the string "2500"'],
     [{ sources: [source()], server: { limits: { maxCost: 0 } } }, 'server.limits.maxCost: must be an integer from 1 to 10000000'],
-    [{ sources: [source()], index: { refreshSecs: 5 } }, 'index.refreshSecs: unknown key (allowed: enabled, path, refreshSeconds, budgetShare, sweepHours)'],
+    [{ sources: [source()], index: { refreshSecs: 5 } }, 'index.refreshSecs: unknown key (allowed: enabled, path, refreshSeconds, budgetShare, sweepHours'],
     [{ sources: [source()], index: { budgetShare: 1.5 } }, 'index.budgetShare: must be a number above 0 and at most 1'],
     [{ sources: [source()], index: { enabled: 'yes' } }, 'index.enabled: must be true or false'],
     [{ sources: [source({ index: 'off' })] }, 'sources[0].index: false turns the run index off for this source'],
