@@ -223,7 +223,7 @@ export class PostgresStore implements IndexStore {
 
   /** Reads every change newer than the view's (a leader calls this before its first cycle, so it starts from the stored watermarks). */
   catchUp(): Promise<void> {
-    if (this.status !== 'up') return Promise.reject(new Error(`PostgreSQL at ${this.where} is not connected`));
+    if (this.status !== 'up') return Promise.reject(Object.assign(new Error(`PostgreSQL at ${this.where} is not connected`), { code: '08003' }));
     return this.serial(() => this.pull());
   }
 
@@ -254,6 +254,7 @@ export class PostgresStore implements IndexStore {
     this.loaded = true;
     const wasDown = this.downSince;
     const first = this.status === 'connecting';
+    const announced = this.lastProblem !== undefined;
     this.status = 'up';
     this.downSince = undefined;
     this.lastProblem = undefined;
@@ -261,7 +262,7 @@ export class PostgresStore implements IndexStore {
     this.heartbeat = setInterval(() => void this.beat(), this.options.heartbeatMs ?? 5_000);
     this.heartbeat.unref();
     if (!first) this.log.info({ postgres: this.where, downMs: wasDown ? Date.now() - wasDown : 0, seq: this.lastSeq }, `run index: PostgreSQL at ${this.where} is back; the view caught up to change ${this.lastSeq}`);
-    else if (wasDown && Date.now() - wasDown > 1_000) this.log.info({ postgres: this.where, seq: this.lastSeq }, `run index: connected to PostgreSQL at ${this.where}`);
+    else if (announced) this.log.info({ postgres: this.where, seq: this.lastSeq }, `run index: connected to PostgreSQL at ${this.where}`);
     for (const id of this.views.keys()) this.emit(id);
     this.kick();
   }

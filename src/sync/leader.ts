@@ -152,7 +152,8 @@ export class LeaderElector implements SyncGate {
           await this.options.beforeLead?.(row.id);
         } catch (error) {
           await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS_LEADER, lockKey(row.id)]);
-          this.options.log.warn({ source: row.id, reason: reasonOf(error) }, `run index: not leading ${row.id} yet: the view could not catch up (${reasonOf(error)})`);
+          // The store not connected (yet) is the store's to say; it catches up and the next poll leads.
+          if (!isConnectionError(error)) this.options.log.warn({ source: row.id, reason: reasonOf(error) }, `run index: not leading ${row.id} yet: the view could not catch up (${reasonOf(error)})`);
           continue;
         }
         this.held.add(row.id);
@@ -197,8 +198,9 @@ export class LeaderElector implements SyncGate {
     const client = this.client;
     this.client = undefined;
     client?.end().catch(() => undefined);
-    this.notBefore = Date.now() + 3 * this.pollMs;
     const had = [...this.held];
+    // A replica that just lost its lead steps back, so a healthy one normally takes over; one that never led retries at the next poll.
+    this.notBefore = had.length > 0 ? Date.now() + 3 * this.pollMs : 0;
     this.held.clear();
     for (const id of this.sources) this.holders.set(id, null);
     const reason = reasonOf(error);

@@ -28,6 +28,8 @@ export function describePostgres(name: string, body: () => void): void {
     });
     return;
   }
+  // eslint-disable-next-line no-console
+  console.warn(`skipped "${name}": it ${SKIP_REASON}`);
   describe.skip(`${name} [skipped: ${SKIP_REASON}]`, body);
 }
 

@@ -10,6 +10,13 @@ import { PostgresStore } from '../../src/store/postgres';
 import { describeConnection, migrate, SCHEMA_VERSION, SchemaTooNewError } from '../../src/store/postgres-schema';
 import { describePostgres, freshDatabase, recordingLog, sql } from './postgres-helpers';
 
+/** A pool whose idle clients may be ended by the database's drop (WITH FORCE) without an unhandled error. */
+function quietPool(url: string, max = 10): Pool {
+  const pool = new Pool({ connectionString: url, max });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 const SOURCES = [{ id: 's', identity: { kind: 'testrail', baseUrl: 'https://tr.example' } }];
 
 /** Every table, column and migration row of a database: what "nothing changed" is compared with. */
@@ -23,7 +30,7 @@ async function catalog(url: string): Promise<unknown> {
 describePostgres('PostgreSQL schema migrations', () => {
   test('a fresh database gets every migration once; running again changes nothing', async () => {
     const db = await freshDatabase();
-    const pool = new Pool({ connectionString: db.url });
+    const pool = quietPool(db.url);
     try {
       const log = recordingLog();
       expect(await migrate(pool, log)).toBe(0);
@@ -44,7 +51,7 @@ describePostgres('PostgreSQL schema migrations', () => {
 
   test('eight replicas migrating the same fresh database at the same moment: all succeed, each migration applied once', async () => {
     const db = await freshDatabase();
-    const pools = Array.from({ length: 8 }, () => new Pool({ connectionString: db.url, max: 1 }));
+    const pools = Array.from({ length: 8 }, () => quietPool(db.url, 1));
     try {
       const logs = pools.map(() => recordingLog());
       const found = await Promise.all(pools.map((p, i) => migrate(p, logs[i])));
@@ -75,7 +82,7 @@ describePostgres('PostgreSQL schema migrations', () => {
 
   test('a database migrated by a newer rungraph: open fails with a clear error naming both versions, and nothing is changed', async () => {
     const db = await freshDatabase();
-    const pool = new Pool({ connectionString: db.url });
+    const pool = quietPool(db.url);
     try {
       await migrate(pool, recordingLog());
       await sql(db.url, `INSERT INTO rungraph_migrations (version, name) VALUES (7, 'from the future')`);
@@ -98,7 +105,7 @@ describePostgres('PostgreSQL schema migrations', () => {
 
   test('a database holding only a newer migrations table: refused before any rungraph table is created', async () => {
     const db = await freshDatabase();
-    const pool = new Pool({ connectionString: db.url });
+    const pool = quietPool(db.url);
     try {
       await sql(db.url, `CREATE TABLE rungraph_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO rungraph_migrations VALUES (2, 'next', now())`);
       const before = await catalog(db.url);
