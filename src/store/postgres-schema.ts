@@ -79,6 +79,9 @@ export class SchemaTooNewError extends Error {
 export async function migrate(pool: Pool, log: Logger, migrations = MIGRATIONS): Promise<number> {
   const known = migrations.length > 0 ? migrations[migrations.length - 1].version : 0;
   const client = await pool.connect();
+  // A connection that dies mid-migration must fail the migration, not end the process.
+  const ignore = () => undefined;
+  client.on('error', ignore);
   let failed: unknown;
   try {
     await client.query('BEGIN');
@@ -105,6 +108,7 @@ export async function migrate(pool: Pool, log: Logger, migrations = MIGRATIONS):
     if (!(error instanceof SchemaTooNewError)) await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    client.off('error', ignore);
     client.release(failed !== undefined && isConnectionError(failed) ? (failed as Error) : undefined);
   }
 }

@@ -471,6 +471,9 @@ export class PostgresStore implements IndexStore {
   /** Runs `body` in a transaction; commits unless it returns false. */
   private async inTransaction<T>(body: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     const client = await this.pool.connect();
+    // A connection that dies while checked out emits 'error' on the client, which the pool does not
+    // catch: without a listener it would end the process. The query under way fails on its own.
+    client.on('error', ignore);
     let failure: unknown;
     try {
       await client.query(begin);
@@ -482,6 +485,7 @@ export class PostgresStore implements IndexStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
+      client.off('error', ignore);
       client.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined);
     }
   }
@@ -529,6 +533,9 @@ export class PostgresStore implements IndexStore {
   private async pull(): Promise<void> {
     const ids = [...this.views.keys()];
     const client = await this.pool.connect();
+    // A connection that dies while checked out emits 'error' on the client, which the pool does not
+    // catch: without a listener it would end the process. The query under way fails on its own.
+    client.on('error', ignore);
     let failure: unknown;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -579,6 +586,7 @@ export class PostgresStore implements IndexStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
+      client.off('error', ignore);
       client.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined);
     }
   }
@@ -586,6 +594,9 @@ export class PostgresStore implements IndexStore {
   /** The first load: every configured source whole, from one snapshot. */
   private async reload(): Promise<void> {
     const client = await this.pool.connect();
+    // A connection that dies while checked out emits 'error' on the client, which the pool does not
+    // catch: without a listener it would end the process. The query under way fails on its own.
+    client.on('error', ignore);
     let failure: unknown;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -597,6 +608,7 @@ export class PostgresStore implements IndexStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
+      client.off('error', ignore);
       client.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined);
     }
   }
@@ -702,3 +714,6 @@ export class PostgresStore implements IndexStore {
     }
   }
 }
+
+/** For a checked-out pool client's 'error' event (see the transactions above). */
+function ignore(): void {}

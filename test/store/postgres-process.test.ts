@@ -8,7 +8,7 @@
  * exactly once, equal to a live read. The password-free URL and nothing else of it is logged.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway } from '../../src/server/app';
@@ -84,6 +84,8 @@ describePostgres('three gateway processes on one PostgreSQL, and kill -9 of the 
 
   beforeAll(async () => {
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', OUT], { cwd: ROOT, stdio: 'inherit' });
+    // The compiled graph reads its SDL two folders up from itself, as dist/graph reads schema/.
+    cpSync(join(ROOT, 'schema'), join(OUT, '..', 'schema'), { recursive: true });
     db = await freshDatabase();
     // A lone gateway's backfill of the same seed, for comparison.
     const ref = new TestRailSimulator({ seed: 'demo' });
