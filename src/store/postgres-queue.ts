@@ -14,6 +14,7 @@
  * `protects(ck, at)` says so. `ck` is a change key: the source id, \u0001, and `r`+run key, `p`
  * (projects), `h` (hosts), `s` (sync record) or `*` (a reset, which protects the whole source).
  */
+import type { PoolClient } from 'pg';
 import type { Host, Key, Project, Run } from '../model/types';
 import type { SyncRecord } from './file';
 import { keyString } from './memory';
@@ -276,4 +277,34 @@ export function encodeNotice(origin: string, seq: number, tx: TxChanges): string
   }
   const full = JSON.stringify({ v: 1, o: origin, q: seq, c } satisfies Notice);
   return Buffer.byteLength(full) <= MAX_PAYLOAD_BYTES ? full : JSON.stringify({ v: 1, o: origin, q: seq } satisfies Notice);
+}
+
+/** The rows of one transaction, stamped with its seq: a reset first, then runs (NULL for a deletion: a tombstone), then the source's fields. */
+export async function writeChanges(client: PoolClient, seq: number, tx: TxChanges): Promise<void> {
+  for (const [source, part] of tx.sources) {
+    if (part.reset) {
+      await client.query('DELETE FROM rungraph_runs WHERE source = $1', [source]);
+      await client.query(`UPDATE rungraph_sources SET projects = '[]', hosts = '[]', sync = NULL, reset_seq = $2, seq = $2, changed_at = now() WHERE source = $1`, [source, seq]);
+    }
+    if (part.runs.size > 0) {
+      const keys: string[] = [];
+      const runs: Array<string | null> = [];
+      for (const { key, run } of part.runs.values()) {
+        keys.push(JSON.stringify(key));
+        runs.push(run ? JSON.stringify(run) : null);
+      }
+      await client.query(
+        `INSERT INTO rungraph_runs (source, key, run, seq) SELECT $1, k, r, $2 FROM unnest($3::text[], $4::json[]) AS u(k, r)
+         ON CONFLICT (source, key) DO UPDATE SET run = excluded.run, seq = excluded.seq, changed_at = now()`,
+        [source, seq, keys, runs],
+      );
+    }
+    if (part.projects !== undefined || part.hosts !== undefined || part.sync !== undefined) {
+      await client.query(
+        `UPDATE rungraph_sources SET projects = coalesce($3::json, projects), hosts = coalesce($4::json, hosts),
+           sync = CASE WHEN $5::boolean THEN $6::json ELSE sync END, seq = $2, changed_at = now() WHERE source = $1`,
+        [source, seq, part.projects === undefined ? null : JSON.stringify(part.projects), part.hosts === undefined ? null : JSON.stringify(part.hosts), part.sync !== undefined, part.sync === undefined ? null : JSON.stringify(part.sync)],
+      );
+    }
+  }
 }

@@ -23,6 +23,10 @@
  * lost while running, the views keep serving, changes stay queued, one warning is logged, and the
  * store reconnects and catches up by itself (one info line when it is back). A schema newer than
  * this code is a start-up error (postgres-schema.ts). The password never reaches a log.
+ *
+ * Here: connections, the writer and the public API; postgres-queue.ts: the queue, the notices and
+ * the rows a transaction writes; postgres-view.ts: applying notices, catch-ups and loads to the
+ * view; postgres-schema.ts: migrations and error classes.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -30,8 +34,9 @@ import { Client, Pool, type PoolClient } from 'pg';
 import type { Logger } from '../model/source';
 import type { Host, Key, Project, Run } from '../model/types';
 import type { IndexStore, SourceIdentity, StoreSource, SyncRecord } from './store';
-import { keyString, SourceIndex } from './memory';
-import { ck, encodeNotice, runCk, WriteQueue, type Notice, type NoticeChange, type TxChanges } from './postgres-queue';
+import { SourceIndex } from './memory';
+import { encodeNotice, writeChanges, WriteQueue, type Notice, type TxChanges } from './postgres-queue';
+import { ReplicaView } from './postgres-view';
 import { CHANNEL, describeConnection, isConnectionError, migrate, reasonOf } from './postgres-schema';
 
 export interface PostgresStoreOptions {
@@ -49,8 +54,6 @@ export interface PostgresStoreOptions {
 
 /** Most runs one write transaction carries. */
 const TX_RUNS = 2_000;
-/** Rows per read while loading. */
-const PAGE = 5_000;
 /** Deletion tombstones are kept this long, so a replica that reconnects within it catches up without a reload. */
 const TOMBSTONE_SECONDS = 3_600;
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -59,17 +62,14 @@ type Status = 'new' | 'connecting' | 'up' | 'down' | 'closed';
 
 export class PostgresStore implements IndexStore {
   readonly replicaId: string;
-  generation = 0;
-  private readonly views = new Map<string, SourceIndex>();
-  private readonly syncs = new Map<string, SyncRecord>();
   private readonly identities = new Map<string, SourceIdentity>();
   private readonly pool: Pool;
   private readonly where: string;
   private readonly queue = new WriteQueue();
+  /** The views every read answers from, and their seq. */
+  private readonly state: ReplicaView;
   private listener: Client | undefined;
   private status: Status = 'new';
-  /** The newest change (seq) the views hold. */
-  private lastSeq = 0;
   private loaded = false;
   /** Loads, catch-ups and notices apply one after another. */
   private chain: Promise<unknown> = Promise.resolve();
@@ -81,13 +81,13 @@ export class PostgresStore implements IndexStore {
   private downSince: number | undefined;
   private lastProblem: string | undefined;
   private lastWriteProblem: string | undefined;
-  private echoWaiters: Array<{ seq: number; resolve: () => void }> = [];
   private readonly changeListeners = new Set<(sourceId: string) => void>();
 
   constructor(private readonly options: PostgresStoreOptions) {
     this.replicaId = options.replicaId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.where = describeConnection(options.url);
     this.retryMs = this.retryMin;
+    this.state = new ReplicaView(this.queue, (id) => this.emit(id));
     this.pool = new Pool({
       connectionString: options.url,
       application_name: `rungraph ${this.replicaId}`,
@@ -101,6 +101,18 @@ export class PostgresStore implements IndexStore {
     this.pool.on('error', () => undefined);
   }
 
+  /** Bumped by every change, local or another replica's. */
+  get generation(): number {
+    return this.state.generation;
+  }
+
+  private get views(): Map<string, SourceIndex> {
+    return this.state.views;
+  }
+  private get syncs(): Map<string, SyncRecord> {
+    return this.state.syncs;
+  }
+
   private get log(): Logger {
     return this.options.log;
   }
@@ -110,7 +122,7 @@ export class PostgresStore implements IndexStore {
 
   /** Whether the store is connected to PostgreSQL now, and since when it is not. */
   health(): { connected: boolean; downSince: number | null; queuedRuns: number; seq: number } {
-    return { connected: this.status === 'up', downSince: this.status === 'up' ? null : (this.downSince ?? null), queuedRuns: this.queue.queuedRuns, seq: this.lastSeq };
+    return { connected: this.status === 'up', downSince: this.status === 'up' ? null : (this.downSince ?? null), queuedRuns: this.queue.queuedRuns, seq: this.state.lastSeq };
   }
 
   /** Called with a source's id after another replica's change to it was applied (and after the first load). */
@@ -158,7 +170,7 @@ export class PostgresStore implements IndexStore {
     if (runs.length === 1) view.put(runs[0]);
     else view.putMany(runs);
     for (const run of runs) this.queue.putRun(sourceId, run.key, run);
-    this.generation += 1;
+    this.state.generation += 1;
     this.kick();
   }
 
@@ -169,7 +181,7 @@ export class PostgresStore implements IndexStore {
     for (const key of keys) if (view.delete(key)) gone += 1;
     // Written even when this view lacked the run: another replica's put may not have reached it yet.
     for (const key of keys) this.queue.putRun(sourceId, key, null);
-    if (gone > 0) this.generation += 1;
+    if (gone > 0) this.state.generation += 1;
     this.kick();
   }
 
@@ -178,7 +190,7 @@ export class PostgresStore implements IndexStore {
     if (JSON.stringify(view.projects) === JSON.stringify(projects)) return;
     view.projects = projects;
     this.queue.setField(sourceId, 'projects', projects);
-    this.generation += 1;
+    this.state.generation += 1;
     this.kick();
   }
 
@@ -187,7 +199,7 @@ export class PostgresStore implements IndexStore {
     if (JSON.stringify(view.hosts) === JSON.stringify(hosts)) return;
     view.hosts = hosts;
     this.queue.setField(sourceId, 'hosts', hosts);
-    this.generation += 1;
+    this.state.generation += 1;
     this.kick();
   }
 
@@ -202,7 +214,7 @@ export class PostgresStore implements IndexStore {
     this.view(sourceId).clear();
     this.syncs.delete(sourceId);
     this.queue.reset(sourceId);
-    this.generation += 1;
+    this.state.generation += 1;
     this.kick();
   }
 
@@ -214,7 +226,7 @@ export class PostgresStore implements IndexStore {
   async flush(timeoutMs = 5_000): Promise<boolean> {
     if (this.status === 'closed') return false;
     let timer: NodeJS.Timeout | undefined;
-    const done = this.queue.barrier().then(() => this.echoed(this.queue.highestCommitted));
+    const done = this.queue.barrier().then(() => this.state.echoed(this.queue.highestCommitted, this.status === 'up'));
     this.kick();
     const ok = await Promise.race([done.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
     clearTimeout(timer);
@@ -261,8 +273,8 @@ export class PostgresStore implements IndexStore {
     this.retryMs = this.retryMin;
     this.heartbeat = setInterval(() => void this.beat(), this.options.heartbeatMs ?? 5_000);
     this.heartbeat.unref();
-    if (!first) this.log.info({ postgres: this.where, downMs: wasDown ? Date.now() - wasDown : 0, seq: this.lastSeq }, `run index: PostgreSQL at ${this.where} is back; the view caught up to change ${this.lastSeq}`);
-    else if (announced) this.log.info({ postgres: this.where, seq: this.lastSeq }, `run index: connected to PostgreSQL at ${this.where}`);
+    if (!first) this.log.info({ postgres: this.where, downMs: wasDown ? Date.now() - wasDown : 0, seq: this.state.lastSeq }, `run index: PostgreSQL at ${this.where} is back; the view caught up to change ${this.state.lastSeq}`);
+    else if (announced) this.log.info({ postgres: this.where, seq: this.state.lastSeq }, `run index: connected to PostgreSQL at ${this.where}`);
     for (const id of this.views.keys()) this.emit(id);
     this.kick();
   }
@@ -293,7 +305,7 @@ export class PostgresStore implements IndexStore {
     this.lastProblem = reasonOf(error);
     clearInterval(this.heartbeat);
     this.dropListener();
-    for (const waiter of this.echoWaiters.splice(0)) waiter.resolve();
+    this.state.releaseWaiters();
     this.log.warn(
       { postgres: this.where, reason: reasonOf(error), queuedRuns: this.queue.queuedRuns },
       `run index: lost PostgreSQL at ${this.where} (${reasonOf(error)}); serving the last view, changes are queued, reconnecting by itself`,
@@ -337,7 +349,7 @@ export class PostgresStore implements IndexStore {
     if (!client || this.status !== 'up') return;
     try {
       const seq = Number((await client.query('SELECT seq FROM rungraph_meta')).rows[0].seq);
-      if (seq > this.lastSeq) await this.serial(() => (seq > this.lastSeq ? this.pull() : undefined));
+      if (seq > this.state.lastSeq) await this.serial(() => (seq > this.state.lastSeq ? this.pull() : undefined));
       if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
         this.lastPurge = Date.now();
         await this.purgeTombstones();
@@ -356,7 +368,7 @@ export class PostgresStore implements IndexStore {
     this.status = 'closed';
     clearTimeout(this.retryTimer);
     clearInterval(this.heartbeat);
-    for (const waiter of this.echoWaiters.splice(0)) waiter.resolve();
+    this.state.releaseWaiters();
     this.dropListener();
     await Promise.race([this.pool.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
   }
@@ -432,32 +444,7 @@ export class PostgresStore implements IndexStore {
     return this.inTransaction(async (client) => {
       const seq = await this.nextSeq(client);
       this.queue.assign(tx, seq);
-      for (const [source, part] of tx.sources) {
-        if (part.reset) {
-          await client.query('DELETE FROM rungraph_runs WHERE source = $1', [source]);
-          await client.query(`UPDATE rungraph_sources SET projects = '[]', hosts = '[]', sync = NULL, reset_seq = $2, seq = $2, changed_at = now() WHERE source = $1`, [source, seq]);
-        }
-        if (part.runs.size > 0) {
-          const keys: string[] = [];
-          const runs: Array<string | null> = [];
-          for (const { key, run } of part.runs.values()) {
-            keys.push(JSON.stringify(key));
-            runs.push(run ? JSON.stringify(run) : null);
-          }
-          await client.query(
-            `INSERT INTO rungraph_runs (source, key, run, seq) SELECT $1, k, r, $2 FROM unnest($3::text[], $4::json[]) AS u(k, r)
-             ON CONFLICT (source, key) DO UPDATE SET run = excluded.run, seq = excluded.seq, changed_at = now()`,
-            [source, seq, keys, runs],
-          );
-        }
-        if (part.projects !== undefined || part.hosts !== undefined || part.sync !== undefined) {
-          await client.query(
-            `UPDATE rungraph_sources SET projects = coalesce($3::json, projects), hosts = coalesce($4::json, hosts),
-               sync = CASE WHEN $5::boolean THEN $6::json ELSE sync END, seq = $2, changed_at = now() WHERE source = $1`,
-            [source, seq, part.projects === undefined ? null : JSON.stringify(part.projects), part.hosts === undefined ? null : JSON.stringify(part.hosts), part.sync !== undefined, part.sync === undefined ? null : JSON.stringify(part.sync)],
-          );
-        }
-      }
+      await writeChanges(client, seq, tx);
       await client.query('SELECT pg_notify($1, $2)', [CHANNEL, encodeNotice(this.replicaId, seq, tx)]);
       return seq;
     });
@@ -471,9 +458,6 @@ export class PostgresStore implements IndexStore {
   /** Runs `body` in a transaction; commits unless it returns false. */
   private async inTransaction<T>(body: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     const client = await this.pool.connect();
-    // A connection that dies while checked out emits 'error' on the client, which the pool does not
-    // catch: without a listener it would end the process. The query under way fails on its own.
-    client.on('error', ignore);
     let failure: unknown;
     try {
       await client.query(begin);
@@ -485,7 +469,6 @@ export class PostgresStore implements IndexStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.off('error', ignore);
       client.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined);
     }
   }
@@ -498,7 +481,7 @@ export class PostgresStore implements IndexStore {
     return next;
   }
 
-  /** Applies a notice when it is the next change; anything else is read from the tables. */
+  /** A notice that is the next change is applied as it is; anything else is read from the tables. */
   private async onNotice(payload: string): Promise<void> {
     let notice: Notice | undefined;
     try {
@@ -506,202 +489,28 @@ export class PostgresStore implements IndexStore {
     } catch {
       notice = undefined;
     }
-    if (!notice || notice.v !== 1 || typeof notice.q !== 'number') return this.pull();
-    if (notice.q <= this.lastSeq) return;
-    if (notice.q !== this.lastSeq + 1) return this.pull();
-    if (notice.o !== this.replicaId) {
-      // Our own change is in our view already; another replica's is applied unless it left out its changes.
-      if (!notice.c) return this.pull();
-      for (const change of notice.c) this.applyNotice(change, notice.q);
-    }
-    this.advance(notice.q);
+    if (!this.state.notice(notice, this.replicaId)) await this.pull();
   }
 
-  private applyNotice(change: NoticeChange, at: number): void {
-    const view = this.views.get(change.s);
-    if (!view) return;
-    if (change.reset) this.replace(change.s, [], { projects: [], hosts: [], sync: null }, at);
-    const rows: Array<{ key: Key; run: Run | null }> = [];
-    for (const run of change.runs ?? []) rows.push({ key: run.key, run });
-    for (const key of change.del ?? []) rows.push({ key, run: null });
-    this.applyRuns(change.s, rows, at);
-    this.applyFields(change.s, { projects: change.projects, hosts: change.hosts, sync: change.sync }, at);
-    this.emit(change.s);
+  private pull(): Promise<void> {
+    return this.withClient((client) => this.state.pull(client));
   }
 
-  /** Everything after the view's seq, from one snapshot: changed sources, reset sources whole, changed runs (tombstones included). */
-  private async pull(): Promise<void> {
-    const ids = [...this.views.keys()];
+  private reload(): Promise<void> {
+    return this.withClient((client) => this.state.reload(client));
+  }
+
+  private async withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    // A connection that dies while checked out emits 'error' on the client, which the pool does not
-    // catch: without a listener it would end the process. The query under way fails on its own.
-    client.on('error', ignore);
     let failure: unknown;
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const meta = (await client.query('SELECT seq, purged_seq FROM rungraph_meta')).rows[0];
-      const seq = Number(meta.seq);
-      const since = this.lastSeq;
-      // Fell behind the purged tombstones, or the database was replaced: read everything.
-      if (since < Number(meta.purged_seq) || seq < since) {
-        await this.load(client, ids, seq);
-        await client.query('COMMIT');
-        return;
-      }
-      if (seq === since) {
-        await client.query('COMMIT');
-        return;
-      }
-      const { rows: sources } = await client.query('SELECT source, projects, hosts, sync, reset_seq FROM rungraph_sources WHERE seq > $1 AND source = ANY($2)', [since, ids]);
-      const whole = sources.filter((r) => Number(r.reset_seq) > since).map((r) => r.source as string);
-      const changed = new Map<string, Array<{ key: Key; run: Run | null }>>();
-      let after: [number, string, string] = [since, '', ''];
-      for (;;) {
-        const { rows } = await client.query(
-          `SELECT seq, source, key, run FROM rungraph_runs WHERE (seq, source, key) > ($1, $2, $3) AND source = ANY($4) AND NOT source = ANY($5)
-           ORDER BY seq, source, key LIMIT ${PAGE}`,
-          [after[0], after[1], after[2], ids, whole],
-        );
-        for (const row of rows) {
-          let list = changed.get(row.source);
-          if (!list) changed.set(row.source, (list = []));
-          list.push({ key: JSON.parse(row.key) as Key, run: row.run as Run | null });
-        }
-        if (rows.length < PAGE) break;
-        const last = rows[rows.length - 1];
-        after = [Number(last.seq), last.source, last.key];
-      }
-      const reloaded = whole.length > 0 ? await this.readSources(client, whole) : new Map();
-      await client.query('COMMIT');
-      for (const [source, content] of reloaded) this.replace(source, content.runs, content, seq);
-      for (const row of sources) {
-        if (whole.includes(row.source)) continue;
-        this.applyFields(row.source, { projects: row.projects, hosts: row.hosts, sync: row.sync ?? undefined }, seq);
-      }
-      for (const [source, rows] of changed) this.applyRuns(source, rows, seq);
-      this.advance(seq);
-      for (const id of new Set([...sources.map((r) => r.source as string), ...changed.keys()])) this.emit(id);
+      return await work(client);
     } catch (error) {
       failure = error;
-      await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.off('error', ignore);
       client.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined);
     }
-  }
-
-  /** The first load: every configured source whole, from one snapshot. */
-  private async reload(): Promise<void> {
-    const client = await this.pool.connect();
-    // A connection that dies while checked out emits 'error' on the client, which the pool does not
-    // catch: without a listener it would end the process. The query under way fails on its own.
-    client.on('error', ignore);
-    let failure: unknown;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const seq = Number((await client.query('SELECT seq FROM rungraph_meta')).rows[0].seq);
-      await this.load(client, [...this.views.keys()], seq);
-      await client.query('COMMIT');
-    } catch (error) {
-      failure = error;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.off('error', ignore);
-      client.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined);
-    }
-  }
-
-  private async load(client: PoolClient, ids: string[], seq: number): Promise<void> {
-    const content = await this.readSources(client, ids);
-    for (const [source, c] of content) this.replace(source, c.runs, c, seq);
-    this.advance(seq);
-  }
-
-  private async readSources(client: PoolClient, ids: string[]): Promise<Map<string, { runs: Run[]; projects: Project[]; hosts: Host[]; sync: SyncRecord | null }>> {
-    const out = new Map<string, { runs: Run[]; projects: Project[]; hosts: Host[]; sync: SyncRecord | null }>();
-    const { rows } = await client.query('SELECT source, projects, hosts, sync FROM rungraph_sources WHERE source = ANY($1)', [ids]);
-    for (const row of rows) {
-      const runs: Run[] = [];
-      let after = '';
-      for (;;) {
-        const page = await client.query(`SELECT key, run FROM rungraph_runs WHERE source = $1 AND key > $2 AND run IS NOT NULL ORDER BY key LIMIT ${PAGE}`, [row.source, after]);
-        for (const r of page.rows) runs.push(r.run as Run);
-        if (page.rows.length < PAGE) break;
-        after = page.rows[page.rows.length - 1].key;
-      }
-      out.set(row.source, { runs, projects: row.projects ?? [], hosts: row.hosts ?? [], sync: row.sync ?? null });
-    }
-    return out;
-  }
-
-  /** A source's part replaced by what the database holds at `at`, except what our own later changes protect. */
-  private replace(source: string, runs: Run[], fields: { projects: Project[]; hosts: Host[]; sync: SyncRecord | null }, at: number): void {
-    const view = this.views.get(source);
-    // A reset of ours is queued: it wipes this source after `at` anyway.
-    if (!view || this.queue.protects(source, ck(source, '*'), at)) return;
-    const protects = (key: Key) => this.queue.protects(source, runCk(source, key), at);
-    // Where a change of ours to a run is later than the snapshot, our value (or its absence) stays.
-    const kept = [...view.runs()].filter((run) => protects(run.key));
-    const fresh = runs.filter((run) => !protects(run.key));
-    const { projects, hosts } = view;
-    view.clear();
-    view.putMany(fresh.length === 0 ? kept : kept.length === 0 ? fresh : [...fresh, ...kept]);
-    view.projects = this.queue.protects(source, ck(source, 'p'), at) ? projects : fields.projects;
-    view.hosts = this.queue.protects(source, ck(source, 'h'), at) ? hosts : fields.hosts;
-    if (!this.queue.protects(source, ck(source, 's'), at)) {
-      if (fields.sync) this.syncs.set(source, fields.sync);
-      else this.syncs.delete(source);
-    }
-    this.generation += 1;
-  }
-
-  private applyRuns(source: string, rows: Array<{ key: Key; run: Run | null }>, at: number): void {
-    const view = this.views.get(source);
-    if (!view || rows.length === 0) return;
-    const puts: Run[] = [];
-    let changed = false;
-    for (const { key, run } of rows) {
-      if (this.queue.protects(source, runCk(source, key), at)) continue;
-      if (run) puts.push(run);
-      else if (view.delete(key)) changed = true;
-    }
-    if (puts.length > 64) view.putMany(puts);
-    else for (const run of puts) view.put(run);
-    if (changed || puts.length > 0) this.generation += 1;
-  }
-
-  private applyFields(source: string, fields: { projects?: Project[]; hosts?: Host[]; sync?: SyncRecord }, at: number): void {
-    const view = this.views.get(source);
-    if (!view) return;
-    if (fields.projects !== undefined && !this.queue.protects(source, ck(source, 'p'), at) && JSON.stringify(view.projects) !== JSON.stringify(fields.projects)) {
-      view.projects = fields.projects;
-      this.generation += 1;
-    }
-    if (fields.hosts !== undefined && !this.queue.protects(source, ck(source, 'h'), at) && JSON.stringify(view.hosts) !== JSON.stringify(fields.hosts)) {
-      view.hosts = fields.hosts;
-      this.generation += 1;
-    }
-    if (fields.sync !== undefined && !this.queue.protects(source, ck(source, 's'), at)) this.syncs.set(source, fields.sync);
-  }
-
-  /** The views hold every change up to `seq`. */
-  private advance(seq: number): void {
-    this.lastSeq = seq;
-    this.queue.seen(seq);
-    if (this.echoWaiters.length === 0) return;
-    this.echoWaiters = this.echoWaiters.filter((w) => {
-      if (w.seq > seq) return true;
-      w.resolve();
-      return false;
-    });
-  }
-
-  /** Resolves once the view has seen change `seq` come back (at once when it has, or when nothing listens). */
-  private echoed(seq: number): Promise<void> {
-    if (seq <= this.lastSeq || this.status !== 'up') return Promise.resolve();
-    return new Promise((resolve) => this.echoWaiters.push({ seq, resolve }));
   }
 
   private emit(sourceId: string): void {
@@ -714,6 +523,3 @@ export class PostgresStore implements IndexStore {
     }
   }
 }
-
-/** For a checked-out pool client's 'error' event (see the transactions above). */
-function ignore(): void {}
