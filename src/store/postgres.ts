@@ -458,6 +458,7 @@ export class PostgresStore implements IndexStore {
   /** Runs `body` in a transaction; commits unless it returns false. */
   private async inTransaction<T>(body: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     const client = await this.pool.connect();
+    client.on('error', ignore); // as in withClient
     let failure: unknown;
     try {
       await client.query(begin);
@@ -469,6 +470,7 @@ export class PostgresStore implements IndexStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
+      client.off('error', ignore);
       client.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined);
     }
   }
@@ -502,6 +504,9 @@ export class PostgresStore implements IndexStore {
 
   private async withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A connection that dies while checked out emits 'error' on the client, which the pool does not
+    // catch: without a listener it would end the process. The query under way fails on its own.
+    client.on('error', ignore);
     let failure: unknown;
     try {
       return await work(client);
@@ -509,6 +514,7 @@ export class PostgresStore implements IndexStore {
       failure = error;
       throw error;
     } finally {
+      client.off('error', ignore);
       client.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined);
     }
   }
@@ -523,3 +529,5 @@ export class PostgresStore implements IndexStore {
     }
   }
 }
+
+function ignore(): void {}
