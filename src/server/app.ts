@@ -63,9 +63,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const settings: ServerConfig = { ...DEFAULT_SERVER, ...options.server, limits: { ...DEFAULT_SERVER.limits, ...options.server?.limits } };
   const sources = new SourceSet(options.sources);
   const changes = new ChangeStream(log);
-  const writes = new RunWrites(sources, changes);
   const lifecycle = new Lifecycle(log).add({ name: 'sources', stop: () => Promise.all(sources.all.map((s) => s.close())).then(() => undefined) });
-  const { reads, syncs, generation } = indexParts(options, sources, changes, lifecycle);
+  const { reads, syncs, generation, settle } = indexParts(options, sources, changes, lifecycle);
+  const writes = new RunWrites(sources, changes, settle);
   const apollo = createApollo(settings, log, sources.all.length);
 
   let listener: HttpListener | undefined;
@@ -102,12 +102,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
  * source (started once the store is open, stopped before it closes), the indexed read service, and
  * the write-through that applies every accepted write to the index before the mutation answers.
  */
+const SETTLE_MS = 1_000;
+
 function indexParts(
   options: GatewayOptions,
   sources: SourceSet,
   changes: ChangeStream,
   lifecycle: Lifecycle,
-): { reads: ReadService; syncs: ReadonlyMap<string, SourceSync>; generation?: () => number } {
+): { reads: ReadService; syncs: ReadonlyMap<string, SourceSync>; generation?: () => number; settle?: () => Promise<unknown> } {
   const index = options.index;
   if (!index?.enabled) return { reads: new LiveReads(sources), syncs: new Map() };
   const { log } = options;
@@ -137,5 +139,10 @@ function indexParts(
       start: async () => syncs.forEach((s) => s.start()),
       stop: (graceMs) => Promise.all([...syncs.values()].map((s) => s.stop(Math.min(graceMs, 2_000)))).then(() => undefined),
     });
-  return { reads: new IndexedReads(sources, store, syncs), syncs, generation: () => store.generation };
+  // A shared index answers a mutation once its write is committed and handed to every replica
+  // (read-your-writes on any replica, issue #15). PostgreSQL slow or away: after a second the
+  // mutation answers anyway, and with PostgreSQL known to be down it does not wait at all; the
+  // write stays queued and this replica's view already has it.
+  const settle = shared ? async () => shared.store.health().connected && shared.store.flush(SETTLE_MS) : undefined;
+  return { reads: new IndexedReads(sources, store, syncs), syncs, generation: () => store.generation, settle };
 }

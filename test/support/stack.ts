@@ -31,6 +31,8 @@ export interface Stack {
   qacomplete?: QACompleteSimulator;
   /** Source id `et`, when started. */
   enterpriseTester?: EnterpriseTesterSimulator;
+  /** The source configs the gateway was started with. */
+  configs: SourceConfig[];
   /** Every JSON log line the gateway wrote. */
   logs: string[];
   /** Every response body text the tests received. */
@@ -55,6 +57,11 @@ export interface StackOptions {
    * stack waits until every indexed source is backfilled. Off when absent: every read is live.
    */
   index?: Partial<IndexConfig> & { off?: string[]; waitForBackfill?: boolean };
+  /**
+   * Another gateway in front of that stack's simulators (a replica): no simulator of its own, the
+   * same source configs; its `stop()` stops only this gateway.
+   */
+  sameSimulatorsAs?: Stack;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -71,8 +78,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const stops: Array<() => Promise<void>> = [];
   const configs: SourceConfig[] = [];
-  let testrail: TestRailSimulator | undefined;
-  if (options.testrail !== false) {
+  const shared = options.sameSimulatorsAs;
+  if (shared) configs.push(...shared.configs);
+  let testrail: TestRailSimulator | undefined = shared?.testrail;
+  if (!shared && options.testrail !== false) {
     testrail = new TestRailSimulator(options.testrail ?? {});
     const baseUrl = await testrail.start();
     stops.push(() => testrail!.stop());
@@ -85,8 +94,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.sourceConfig?.tr,
     });
   }
-  let qacomplete: QACompleteSimulator | undefined;
-  if (options.qacomplete !== undefined && options.qacomplete !== false) {
+  let qacomplete: QACompleteSimulator | undefined = shared?.qacomplete;
+  if (!shared && options.qacomplete !== undefined && options.qacomplete !== false) {
     const sim = new QACompleteSimulator(options.qacomplete);
     qacomplete = sim;
     const baseUrl = await sim.start();
@@ -101,8 +110,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.sourceConfig?.qac,
     });
   }
-  let enterpriseTester: EnterpriseTesterSimulator | undefined;
-  if (options.enterpriseTester !== undefined && options.enterpriseTester !== false) {
+  let enterpriseTester: EnterpriseTesterSimulator | undefined = shared?.enterpriseTester;
+  if (!shared && options.enterpriseTester !== undefined && options.enterpriseTester !== false) {
     const sim = new EnterpriseTesterSimulator(options.enterpriseTester);
     enterpriseTester = sim;
     const baseUrl = await sim.start();
@@ -133,6 +142,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     testrail,
     qacomplete,
     enterpriseTester,
+    configs,
     logs,
     responses,
     async gql(query, variables, headers) {
