@@ -31,6 +31,8 @@ export interface SyncSettings {
 const CYCLE_DEADLINE_MS = 6 * 3600_000;
 /** How often a long backfill reports its progress in the log. */
 const PROGRESS_EVERY_MS = 5_000;
+/** How far the vendor's clock may be behind ours when a sweep judges a run it did not see (seconds). */
+const SWEEP_CLOCK_MARGIN_S = 120;
 /** A source's record before its first backfill ends (only a shared store's leader writes one, to report progress or a failure). */
 const NO_RECORD: SyncRecord = { backfilled: false, syncedAt: null, sweptAt: null, watermarks: null };
 
@@ -278,7 +280,13 @@ export class SourceSync {
     };
     const watermarks = await this.feed.backfill(scope, sink);
     const touched = this.touchedDuringSweep;
-    const gone = [...this.store.view(this.id).runs()].filter((r) => !seen.has(keyString(r.key)) && !touched.has(keyString(r.key))).map((r) => r.key);
+    // A run created after the full read began may be missing from it for no fault of its own: one
+    // added through another replica (a write this replica's touched set never sees) is kept; the
+    // margin allows for the vendor's clock. Refreshes and the next sweep settle such runs.
+    const bornAfter = started / 1000 - SWEEP_CLOCK_MARGIN_S;
+    const gone = [...this.store.view(this.id).runs()]
+      .filter((r) => !seen.has(keyString(r.key)) && !touched.has(keyString(r.key)) && !(r.createdAt !== null && r.createdAt >= bornAfter))
+      .map((r) => r.key);
     this.store.deleteRuns(this.id, gone);
     this.backfillProgress = null;
     return watermarks;

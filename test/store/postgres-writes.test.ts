@@ -76,3 +76,48 @@ describePostgres('mutations through one replica are in the next INDEXED read on 
     expect(vendorCalls(a)).toBe(0);
   });
 });
+
+describePostgres('a sweep on the leader keeps a run added through another replica while it read', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let a: Stack;
+  let b: Stack;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    // sweepHours 0: every cycle after the backfill is a sweep (a full read that drops what it did not see).
+    const index = { postgres: db.url, refreshSeconds: 3600, sweepHours: 0 };
+    a = await startStack({ index });
+    b = await startStack({ sameSimulatorsAs: a, index });
+  });
+  afterAll(async () => {
+    await b?.gateway.stop(500);
+    await a?.stop();
+    await db?.drop();
+  });
+
+  test('the run added through the non-leader after the sweep read its project is still indexed on both replicas', async () => {
+    const leads = (s: Stack) => s.logs.some((l) => /now leads the sync of tr\b/.test(JSON.parse(l).msg));
+    expect([leads(a), leads(b)].filter(Boolean)).toHaveLength(1);
+    const [leader, other] = leads(a) ? [a, b] : [b, a];
+    const sim = a.testrail!;
+    sim.server.latencyMs = 150;
+    const before = sim.server.log.length;
+    const sweep = leader.gateway.syncs.get('tr')!.cycleNow();
+    // Wait until the sweep has read project 1's runs, then add one there through the other replica.
+    const readProject1 = () => sim.server.log.slice(before).some((r) => /get_runs\/1(\D|$)/.test(r.target));
+    for (let i = 0; !readProject1(); i++) {
+      if (i > 200) throw new Error('the sweep never read project 1');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const added = await other.gql('mutation { addRun(input: { projectId: "' + encodeId('Project', 'tr', ['1']) + '", name: "Added during the sweep", testrail: { suiteId: "1", caseIds: ["1"] } }) { id } }');
+    expect(added.body.errors).toBeUndefined();
+    await sweep;
+    sim.server.latencyMs = 0;
+    expect(leader.logs.some((l) => JSON.parse(l).msg === 'run index swept')).toBe(true);
+    const id = added.body.data.addRun.id;
+    for (const s of [leader, other]) {
+      const res = await s.gql('{ runs(first: 100, consistency: INDEXED, filter: { sourceIds: ["tr"] }) { nodes { id name } } }');
+      expect(res.body.data.runs.nodes).toContainEqual({ id, name: 'Added during the sweep' });
+    }
+  });
+});
