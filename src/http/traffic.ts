@@ -127,16 +127,19 @@ export interface RateBudget {
 }
 
 /**
- * The bucket that keeps a budget of `requestsPerMinute` in every 60 s window. A token bucket of
- * capacity B refilled at R a minute lets B + R through in a minute (B at once, then R), so one
- * refilled at the whole budget would overshoot by its burst. This one holds B = `burst` (default a
- * tenth of the budget, at most the budget less one) and refills at requestsPerMinute − B: any 60 s
- * window sees at most B + (requestsPerMinute − B) · (just under a minute), i.e. fewer than
- * requestsPerMinute, which leaves one request of slack for requests bunching up on the way.
+ * The bucket that keeps a budget of `requestsPerMinute` in every 60 s window, as the vendor counts
+ * them. A token bucket of capacity B refilled at R a minute lets B + R through in a minute (B at
+ * once, then R), so one refilled at the whole budget would overshoot by its burst. This one holds
+ * B = `burst` (default a tenth of the budget, at most the budget less one) and refills at
+ * (requestsPerMinute − B) · 60/61 a minute: even a 61 s window of departures holds fewer than
+ * B + (requestsPerMinute − B) = requestsPerMinute, so requests that bunch up by up to a second on
+ * their way (a busy event loop, the network, the database's answer) still arrive within budget in
+ * every 60 s window the vendor sees. The cost: about 2% of the rate after the burst.
  */
 export function windowedBucket(requestsPerMinute: number, burst: number | null): { capacity: number; perMinute: number } {
   const capacity = Math.max(1, Math.min(Math.floor(burst ?? requestsPerMinute / 10), Math.floor(requestsPerMinute) - 1));
-  return { capacity, perMinute: Math.max(1, requestsPerMinute - capacity) };
+  // Below 2 a minute the one-token burst leaves no room: a trickle of at most half a token a minute keeps it within.
+  return { capacity, perMinute: Math.max(((requestsPerMinute - capacity) * 60) / 61, Math.min(requestsPerMinute / 2, 0.5)) };
 }
 
 interface Waiter {
