@@ -130,14 +130,14 @@ export interface RateBudget {
  * The bucket that keeps a budget of `requestsPerMinute` in every 60 s window, as the vendor counts
  * them. A token bucket of capacity B refilled at R a minute lets B + R through in a minute (B at
  * once, then R), so one refilled at the whole budget would overshoot by its burst. This one holds
- * B = `burst` (default a tenth of the budget, at most the budget less one) and refills at
- * (requestsPerMinute − B) · 60/61 a minute: even a 61 s window of departures holds fewer than
+ * B = `burst` (default a tenth of the budget, at most half of it, since what the burst takes the
+ * rate gives up) and refills at (requestsPerMinute − B) · 60/61 a minute: even a 61 s window of departures holds fewer than
  * B + (requestsPerMinute − B) = requestsPerMinute, so requests that bunch up by up to a second on
  * their way (a busy event loop, the network, the database's answer) still arrive within budget in
  * every 60 s window the vendor sees. The cost: about 2% of the rate after the burst.
  */
 export function windowedBucket(requestsPerMinute: number, burst: number | null): { capacity: number; perMinute: number } {
-  const capacity = Math.max(1, Math.min(Math.floor(burst ?? requestsPerMinute / 10), Math.floor(requestsPerMinute) - 1));
+  const capacity = Math.max(1, Math.min(Math.floor(burst ?? requestsPerMinute / 10), Math.floor(requestsPerMinute / 2)));
   // Below 2 a minute the one-token burst leaves no room: a trickle of at most half a token a minute keeps it within.
   return { capacity, perMinute: Math.max(((requestsPerMinute - capacity) * 60) / 61, Math.min(requestsPerMinute / 2, 0.5)) };
 }
@@ -170,11 +170,7 @@ export class TokenBucket implements RateBudget {
   }
 
   take(deadline?: number): Promise<boolean> {
-    this.refill();
-    if (this.queue.length === 0 && this.tokens >= 1) {
-      this.tokens -= 1;
-      return Promise.resolve(true);
-    }
+    if (this.tryTake()) return Promise.resolve(true);
     if (deadline !== undefined && deadline <= this.now()) return Promise.resolve(false);
     return new Promise((resolve) => {
       const waiter: Waiter = { resolve };
@@ -189,6 +185,14 @@ export class TokenBucket implements RateBudget {
       this.queue.push(waiter);
       this.schedule();
     });
+  }
+
+  /** A token now if one is there and nobody is waiting before us; never waits. */
+  tryTake(): boolean {
+    this.refill();
+    if (this.queue.length > 0 || this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 
   get waiting(): number {

@@ -176,18 +176,18 @@ export class PostgresBudgets implements BudgetProvider {
     clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => void this.beat().catch((error) => this.lost(error)), this.heartbeatMs);
     this.heartbeat.unref();
-    if (announced) this.log.info({ postgres: this.where, sources: this.shares() }, `rate budget: PostgreSQL at ${this.where} answers; ${[...this.buckets.keys()].join(', ')} take from the budget shared by every replica again`);
+    if (announced) this.log.info({ postgres: this.where, sources: this.shares() }, `rate budget: PostgreSQL at ${this.where} answers; the budget of ${[...this.buckets.keys()].join(', ')} is shared by every replica again`);
     for (const bucket of this.buckets.values()) bucket.resume();
   }
 
-  /** The first attempt failed, or a reconnect did. */
+  /** The first attempt failed (fall back, say so once), or a reconnect did (already on the fallback share). */
   private unreachable(error: unknown): void {
     if (this.status === 'closed') return;
     const first = this.status === 'connecting';
-    this.status = 'down';
-    this.fallBackAll();
     const reason = reasonOf(error);
     if (first) {
+      this.status = 'down';
+      this.fallBackAll();
       this.log.warn(
         { postgres: this.where, reason, sources: this.shares() },
         `rate budget: PostgreSQL at ${this.where} cannot be reached (${reason}); until it answers, ${this.describeShares()}; retrying with backoff from ${this.retryMs} ms`,

@@ -3,7 +3,7 @@
  * every request that reaches it.
  */
 import { encodeId } from '../../src/graph/ids';
-import { CircuitBreaker, RetryBudget, TokenBucket } from '../../src/http/traffic';
+import { CircuitBreaker, RetryBudget, TokenBucket, windowedBucket } from '../../src/http/traffic';
 import { QACOMPLETE_ROUTES } from '../../src/simulators/qacomplete';
 import { DEMO_IDS } from '../../src/simulators/testrail';
 import { startStack, type Stack } from '../support/stack';
@@ -115,6 +115,35 @@ describe('rate budget', () => {
     } finally {
       await stack.stop();
     }
+  });
+
+  test.each([
+    // budget a minute, burst, the least share of the budget a greedy caller must get over 5 minutes
+    // (the burst is paid for by the rate: B at once, then (budget − B) · 60/61 a minute)
+    [1, null, 0.4],
+    [2, null, 0.45],
+    [3, null, 0.6],
+    [10, null, 0.9],
+    [60, 6, 0.88],
+    [180, null, 0.88],
+    [180, 90, 0.5],
+    [180, 500, 0.5],
+    [1000, 1, 0.95],
+  ])('a budget of %p/min (burst %p): a greedy caller never gets more than the budget into any 61 s window, and gets at least %p of it', (rpm, burst, least) => {
+    // Five minutes on a simulated clock, a caller taking every token the millisecond it is there.
+    let now = 0;
+    const { capacity, perMinute } = windowedBucket(rpm, burst);
+    const bucket = new TokenBucket(perMinute, capacity, () => now);
+    const times: number[] = [];
+    for (now = 0; now <= 5 * 60_000; now += 1) while (bucket.tryTake()) times.push(now);
+    let worst = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (j < times.length && times[j] - times[i] < 61_000) j++;
+      worst = Math.max(worst, j - i);
+    }
+    // 61 s, not 60: requests that bunch up by up to a second on their way still arrive within budget.
+    expect(worst).toBeLessThanOrEqual(rpm);
+    expect(times.length).toBeGreaterThanOrEqual(Math.floor(rpm * 5 * least));
   });
 
   test('token bucket arithmetic: burst first, then the rate', async () => {

@@ -10,7 +10,8 @@
  * - A small budget: the three replicas together get one budget's worth, not three.
  * - PostgreSQL cut (a TCP proxy the test stops): each replica falls back to a local share of
  *   budget ÷ 3, says so once, keeps answering, and says once that it shares again when
- *   PostgreSQL is back, where its takes then go.
+ *   PostgreSQL is back, where its takes then go. Unreachable at start: the whole budget locally
+ *   (no replica count known yet), one line each way.
  */
 import { Writable } from 'node:stream';
 import { encodeId } from '../../src/graph/ids';
@@ -164,6 +165,30 @@ describePostgres('one rate budget per source for every replica', () => {
       await proxy.stop();
     }
   }, 40_000);
+
+  test('PostgreSQL unreachable at start: the replica answers on its whole budget locally, says so once, and shares once PostgreSQL answers', async () => {
+    const proxy = new TcpProxy(db.url);
+    await proxy.start();
+    await proxy.stop(); // its port now refuses connections
+    const config = { ...base, policy: { requestsPerMinute: 600 } };
+    const r = await replica(config, proxy.url(), { requestTimeoutMs: 10_000, indexed: false });
+    try {
+      expect((await Promise.all(ids.slice(0, 3).map((id) => lookup(r.gateway, id)))).every((a) => a.ok)).toBe(true);
+      expect(rateMessages(r)).toEqual([
+        expect.stringMatching(/^rate budget: PostgreSQL at rungraph@127\.0\.0\.1:\d+\/rungraph_test_\w+ cannot be reached \(ECONNREFUSED: .*\); until it answers, tr takes from a local 600\/min \(no other replica known yet\); retrying with backoff from 250 ms$/),
+      ]);
+      await proxy.start();
+      await until(() => rateMessages(r).length === 2, 15_000, 50);
+      expect(rateMessages(r)[1]).toMatch(/^rate budget: PostgreSQL at .* answers; the budget of tr is shared by every replica again$/);
+      const [before] = await sql(db.url, 'SELECT at FROM rungraph_budgets WHERE source = $1', ['tr']);
+      expect((await lookup(r.gateway, ids[0])).ok).toBe(true);
+      const [now] = await sql(db.url, 'SELECT at FROM rungraph_budgets WHERE source = $1', ['tr']);
+      expect(new Date(now.at).getTime()).toBeGreaterThan(new Date(before.at).getTime());
+    } finally {
+      await r.gateway.stop(500);
+      await proxy.stop();
+    }
+  }, 30_000);
 
   test('three bursts of 300 LIVE lookups under 180/min, beside the sync: never more than 180 in any 60 s window, and the budget is used', async () => {
     const config = { ...base, policy: { requestsPerMinute: 180 } };
