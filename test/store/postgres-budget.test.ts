@@ -7,7 +7,9 @@
  *   leader's backfill: no 60 s window of the simulator's log holds more than 180 requests, and the
  *   first minute holds close to 180 (the budget is used, not starved). Lookups still waiting when
  *   their request's time is up end with GATEWAY_TIMEOUT naming the rate budget, and were not sent.
- * - A small budget: the three replicas together get one budget's worth, not three.
+ * - A small budget: the three replicas together get one budget's worth, not three; a write waits
+ *   for its token like any call and is sent once; replicas configured differently get the
+ *   smallest budget among the live ones.
  * - PostgreSQL cut (a TCP proxy the test stops): each replica falls back to a local share of
  *   budget ÷ 3, says so once, keeps answering, and says once that it shares again when
  *   PostgreSQL is back, where its takes then go. Unreachable at start: the whole budget locally
@@ -125,6 +127,54 @@ describePostgres('one rate budget per source for every replica', () => {
     }
     // A replica that stops takes its heartbeat rows with it.
     expect(await sql(db.url, 'SELECT count(*)::int AS n FROM rungraph_budget_replicas')).toEqual([{ n: 0 }]);
+  }, 30_000);
+
+  test('a write waits for a token of the shared budget like any call, and is sent exactly once', async () => {
+    // 120/min, burst 2: the bucket holds 2 and refills at about 2 a second, for all three replicas.
+    const config = { ...base, policy: { requestsPerMinute: 120, burst: 2 } };
+    const replicas = await Promise.all([0, 1, 2].map(() => replica(config, db.url, { requestTimeoutMs: 20_000, indexed: false })));
+    try {
+      const project = encodeId('Project', 'tr', [String(DEMO_IDS.projects.webshop)]);
+      tr.server.resetCounts();
+      const started = Date.now();
+      const write = fetch(replicas[0].gateway.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'mutation ($p: ID!) { addRun(input: { projectId: $p, name: "Under a shared budget", testrail: { suiteId: "1", caseIds: ["1"] } }) { id name } }', variables: { p: project } }),
+      }).then((res) => res.json() as Promise<any>);
+      const reads = await Promise.all(replicas.slice(1).flatMap((r) => ids.slice(0, 5).map((id) => lookup(r.gateway, id))));
+      const added = await write;
+      const elapsed = Date.now() - started;
+      expect(added.errors).toBeUndefined();
+      expect(added.data.addRun.name).toBe('Under a shared budget');
+      expect(reads.every((a) => a.ok)).toBe(true);
+      expect(tr.server.count('POST add_run')).toBe(1);
+      // Everything the three replicas sent, the write's calls included, came out of the one bucket.
+      const refill = (118 * 60) / 61;
+      expect(tr.server.count()).toBeLessThanOrEqual(2 + Math.ceil((refill * elapsed) / 60_000));
+    } finally {
+      await Promise.all(replicas.map((r) => r.gateway.stop(500)));
+    }
+  }, 40_000);
+
+  test('replicas configured with different budgets: the smallest among the live ones is in force', async () => {
+    const low = await replica({ ...base, policy: { requestsPerMinute: 30 } }, db.url, { requestTimeoutMs: 5_000, indexed: false });
+    const high = await replica({ ...base, policy: { requestsPerMinute: 60 } }, db.url, { requestTimeoutMs: 5_000, indexed: false });
+    let stopped = false;
+    try {
+      const rule = async () => (await sql(db.url, 'SELECT requests_per_minute FROM rungraph_budgets WHERE source = $1', ['tr']))[0]?.requests_per_minute;
+      await until(async () => (await rule()) === 30, 6_000, 100);
+      // Still 30 after the higher replica's heartbeats (every 2 s) have run: a raise does not outvote a live lower one.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(await rule()).toBe(30);
+      // The lower replica leaves (its rows go with it): the next heartbeat of the other raises the budget.
+      await low.gateway.stop(500);
+      stopped = true;
+      await until(async () => (await rule()) === 60, 6_000, 100);
+    } finally {
+      if (!stopped) await low.gateway.stop(500);
+      await high.gateway.stop(500);
+    }
   }, 30_000);
 
   test('PostgreSQL cut: each replica falls back to budget ÷ 3, says so once, keeps answering, and shares again once it is back', async () => {
