@@ -131,10 +131,11 @@ export interface RateBudget {
  * them. A token bucket of capacity B refilled at R a minute lets B + R through in a minute (B at
  * once, then R), so one refilled at the whole budget would overshoot by its burst. This one holds
  * B = `burst` (default a tenth of the budget, at most half of it, since what the burst takes the
- * rate gives up) and refills at (requestsPerMinute − B) · 60/61 a minute: even a 61 s window of departures holds fewer than
- * B + (requestsPerMinute − B) = requestsPerMinute, so requests that bunch up by up to a second on
- * their way (a busy event loop, the network, the database's answer) still arrive within budget in
- * every 60 s window the vendor sees. The cost: about 2% of the rate after the burst.
+ * rate gives up) and refills at (requestsPerMinute − B) · 60/61 a minute: even a 61 s window of
+ * departures holds fewer than B + (requestsPerMinute − B) = requestsPerMinute, so requests that
+ * bunch up by up to a second on their way (a busy event loop, the network, the database's answer)
+ * still arrive within budget in every 60 s window the vendor sees. The 61st second costs about 2%
+ * of the rate after the burst.
  */
 export function windowedBucket(requestsPerMinute: number, burst: number | null): { capacity: number; perMinute: number } {
   const capacity = Math.max(1, Math.min(Math.floor(burst ?? requestsPerMinute / 10), Math.floor(requestsPerMinute / 2)));
