@@ -146,6 +146,27 @@ describe('rate budget', () => {
     expect(times.length).toBeGreaterThanOrEqual(Math.floor(rpm * 5 * least));
   });
 
+  test('a call still waiting for the budget when its request runs out of time is not sent, and says so', async () => {
+    // 60/min, burst 1: one at once, then about one a second; the requests have 1.5 s.
+    const stack = await startStack({ server: { requestTimeoutMs: 1_500 }, sourceConfig: { tr: { policy: { requestsPerMinute: 60, burst: 1 } } } });
+    try {
+      const server = stack.testrail!.server;
+      const ids = stack.testrail!.store.runsOf(DEMO_IDS.projects.nightly).slice(0, 5).map((r) => r.id);
+      server.resetCounts();
+      const answers = await Promise.all(ids.map((id) => stack.gql('query($id: ID!) { run(id: $id) { id } }', { id: encodeId('Run', 'tr', [String(id), '3']) })));
+      const late = answers.filter((a) => a.body.errors);
+      expect(late.length).toBeGreaterThanOrEqual(2);
+      for (const a of late) {
+        expect(a.body.errors[0].extensions).toMatchObject({ code: 'GATEWAY_TIMEOUT', source: 'tr' });
+        expect(a.body.errors[0].message).toBe("This request used up its time budget (server.requestTimeoutMs) waiting for tr's rate budget (rateLimit.requestsPerMinute 60); the call was not sent.");
+      }
+      // The vendor saw exactly the calls that were answered.
+      expect(server.count('GET get_run')).toBe(answers.length - late.length);
+    } finally {
+      await stack.stop();
+    }
+  });
+
   test('token bucket arithmetic: burst first, then the rate', async () => {
     let now = 0;
     const bucket = new TokenBucket(60, 2, () => now); // one a second
