@@ -5,6 +5,7 @@
  * parts (the run index and its sync jobs, metrics) are added here and nowhere else.
  */
 import type { Server } from 'node:http';
+import type { SharedBudgets } from '../http/traffic';
 import { createContext } from '../graph/context';
 import { ChangeStream } from '../model/changes';
 import { LiveReads } from '../model/live';
@@ -32,6 +33,11 @@ export interface GatewayOptions {
   port?: number;
   /** Off only for the benchmark's naive contender. */
   batching?: boolean;
+  /**
+   * The sources' rate budgets (each source's policy `budgets`): with index.postgres every replica
+   * takes from one budget per source kept in PostgreSQL; otherwise each keeps its local bucket.
+   */
+  budgets?: SharedBudgets;
   /** The run index; absent or `enabled: false`: every read is live. */
   index?: IndexConfig & {
     /** Sources configured with `index: false`. */
@@ -116,6 +122,18 @@ function indexParts(
   // index.postgres: the store shared by every replica, and one sync leader per source among them (issue #15).
   const shared = index.postgres ? sharedIndex({ url: index.postgres, log }) : undefined;
   const store = shared?.store ?? new EmbeddedStore(index.path, log);
+  const budgets = options.budgets;
+  if (shared && budgets && budgets.rules.length > 0) {
+    budgets.plug(shared.budgets);
+    lifecycle.add({
+      name: 'shared rate budget',
+      start: async () => shared.budgets.start(),
+      stop: async () => {
+        budgets.unplug();
+        await shared.budgets.stop();
+      },
+    });
+  }
   const syncs = new Map<string, SourceSync>();
   for (const source of sources.all) {
     const feed = index.off?.includes(source.info.id) ? undefined : index.feedOf(source);

@@ -12,6 +12,7 @@ import { DEFAULT_INDEX, type IndexConfig, type ServerSettings } from '../../src/
 import { feedOf, identities } from '../../src/server/feeds';
 import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../../src/sources/registry';
+import { SharedBudgets } from '../../src/http/traffic';
 import { TestRailSimulator, TESTRAIL_DEMO_USER, type TestRailSimulatorOptions } from '../../src/simulators/testrail';
 import { QACompleteSimulator, QACOMPLETE_DEMO_HOSTS, QACOMPLETE_DEMO_USER, type QACompleteSimulatorOptions } from '../../src/simulators/qacomplete';
 import { EnterpriseTesterSimulator, ET_DEMO_USER, type EnterpriseTesterSimulatorOptions } from '../../src/simulators/enterprise-tester';
@@ -126,12 +127,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
   }
   const index = options.index ? { ...DEFAULT_INDEX, path: mkdtempSync(join(tmpdir(), 'rungraph-test-index-')), ...options.index } : undefined;
-  const sources = configs.map((c) => SOURCE_KINDS[c.kind]!.create(index ? { ...c, policy: { ...c.policy, syncShare: index.budgetShare } } : c, log));
+  const budgets = new SharedBudgets();
+  const sources = configs.map((c) => SOURCE_KINDS[c.kind]!.create({ ...c, policy: { ...c.policy, budgets, ...(index ? { syncShare: index.budgetShare } : {}) } }, log));
   watched.push({ secrets: configs.flatMap(secretsOf), logs, responses });
   const gateway = await startGateway({
     sources,
     log,
     port: 0,
+    budgets,
     batching: options.batching,
     server: options.server,
     index: index && { ...index, feedOf, identityOf: identities(configs) },
