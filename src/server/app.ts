@@ -108,7 +108,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
  * source (started once the store is open, stopped before it closes), the indexed read service, and
  * the write-through that applies every accepted write to the index before the mutation answers.
  */
-const SETTLE_MS = 1_000;
+const SETTLE_MS = 3_000;
 
 function indexParts(
   options: GatewayOptions,
@@ -158,9 +158,14 @@ function indexParts(
       stop: (graceMs) => Promise.all([...syncs.values()].map((s) => s.stop(Math.min(graceMs, 2_000)))).then(() => undefined),
     });
   // A shared index answers a mutation once its write is committed and handed to every replica
-  // (read-your-writes on any replica, issue #15). PostgreSQL slow or away: after a second the
+  // (read-your-writes on any replica, issue #15). PostgreSQL slow or away: after 3 s the
   // mutation answers anyway, and with PostgreSQL known to be down it does not wait at all; the
   // write stays queued and this replica's view already has it.
-  const settle = shared ? async () => shared.store.health().connected && shared.store.flush(SETTLE_MS) : undefined;
+  const settle = shared
+    ? async () => {
+        if (!shared.store.health().connected || (await shared.store.flush(SETTLE_MS))) return;
+        log.warn({ waitedMs: SETTLE_MS }, `run index: a write was not in PostgreSQL within ${SETTLE_MS / 1000} s; the mutation answers anyway, and other replicas show the write once PostgreSQL has it`);
+      }
+    : undefined;
   return { reads: new IndexedReads(sources, store, syncs), syncs, generation: () => store.generation, settle };
 }

@@ -140,7 +140,8 @@ export class LeaderElector implements SyncGate {
            FROM unnest($2::text[], $3::int[]) AS u(id, k))
          SELECT t.id, t.mine,
            (SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-             WHERE l.locktype = 'advisory' AND l.classid = $1::int::oid AND l.objid = t.k::oid AND l.objsubid = 2 AND l.granted LIMIT 1) AS holder
+             WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND l.classid = $1::int::oid AND l.objid = t.k::oid AND l.objsubid = 2 AND l.granted LIMIT 1) AS holder
          FROM tried t`,
         [LOCK_CLASS_LEADER, ids, ids.map(lockKey), [...this.held]],
       );
