@@ -146,6 +146,12 @@ export class TokenBucket {
     return this.queue.length;
   }
 
+  /** Tokens in the bucket now (fractional while refilling). */
+  get available(): number {
+    this.refill();
+    return this.tokens;
+  }
+
   private refill(): void {
     const now = this.now();
     this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) * this.perMinute) / 60_000);
@@ -288,5 +294,10 @@ export class TrafficControl {
   /** Takes one retry from the retry budget, or answers false when it is spent. */
   tryRetry(): boolean {
     return this.retryBudget.tryRetry();
+  }
+
+  /** The rate budget's tokens left now, and the calls waiting for one; undefined without a budget (for metrics). */
+  get rateBudget(): { tokens: number; waiting: number } | undefined {
+    return this.bucket && { tokens: this.bucket.available, waiting: this.bucket.waiting };
   }
 }
