@@ -4,7 +4,7 @@
  * off, one with both on (Prometheus scraped once per round, as a scraper would); each round
  * measures both, in alternating order, so drift on a shared machine falls on both alike.
  *
- *   npm run bench:ops -- [--rounds 5] [--seconds 3] [--concurrency 32]
+ *   npm run bench:ops -- [--rounds 8] [--seconds 2] [--concurrency 32]
  *
  * Scenarios, each at `--concurrency` connections:
  *   computed  the Dashboard operation (25 runs from three sources, with project and host), INDEXED,
@@ -106,8 +106,8 @@ async function scrape(c: Contender): Promise<number> {
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  const rounds = numberFlag(argv, 'rounds', 5, 1, 50);
-  const seconds = numberFlag(argv, 'seconds', 3, 1, 30);
+  const rounds = numberFlag(argv, 'rounds', 8, 1, 50);
+  const seconds = numberFlag(argv, 'seconds', 2, 1, 30);
   const concurrency = numberFlag(argv, 'concurrency', 32, 1, 64);
   mirrorSchema();
   const demo = await startDemo();
