@@ -1,5 +1,5 @@
 /**
- * The HTTP surface around Apollo, on plain node:http (no framework): /healthz, the explorer,
+ * The HTTP surface around Apollo, on plain node:http (no framework): /healthz, /readyz, /metrics (metrics.ts), the explorer,
  * /graphql (POST, and GET for queries with Apollo's CSRF prevention on), and what is about HTTP —
  * the body size limit, API-key authentication, malformed bodies, the request id and deadline every
  * upstream call sees, the response size cap — and a listener whose stop lets every in-flight
