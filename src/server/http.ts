@@ -17,7 +17,7 @@ import type { ServerConfig } from './config';
 import { createExplorer } from './explorer/serve';
 import type { AnswerCache } from './answers';
 import type { Service } from './lifecycle';
-import type { GatewayMetrics } from './metrics';
+import type { GatewayMetrics, GraphqlObservation } from './metrics';
 
 export interface HandlerParts {
   apollo: ApolloServer<GraphContext>;
@@ -42,7 +42,7 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
   const explorer = createExplorer();
   // Never behind server.apiKeys: a scrape has its own key (metrics.apiKey) or none.
   const scrapePath = metrics && metrics.settings.port === undefined ? metrics.settings.path : undefined;
-  return async (req: IncomingMessage, res: ServerResponse) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, observed?: GraphqlObservation) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     // Liveness: the process answers. Readiness: it should be sent traffic (load balancers, Kubernetes).
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
@@ -59,7 +59,7 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
       return sendJson(res, 405, { error: 'GraphQL takes GET (queries) and POST.' });
     }
     // Counted as an error of no operation until Apollo says otherwise.
-    const observed = metrics?.graphqlRequest(res);
+    if (observed) observed.graphql = true;
     if (authorized && !authorized(req.headers)) {
       res.setHeader('www-authenticate', 'Bearer realm="rungraph"');
       return sendJson(res, 401, {
@@ -136,7 +136,16 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
       res.end();
     }
   };
-
+  if (!metrics) return handle;
+  // Timed to the end of the handler, when the answer is written; a listener per response would cost more than the count.
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    const observed = metrics.startRequest();
+    try {
+      await handle(req, res, observed);
+    } finally {
+      metrics.finishRequest(observed);
+    }
+  };
 }
 
 /**

@@ -26,10 +26,13 @@ export const OTHER = 'other';
 
 export type GraphqlResult = 'ok' | 'partial' | 'error';
 
-/** What one /graphql request is counted as; the handler fills it in as it learns. */
+/** What one request is counted as; the handler fills it in as it learns. */
 export interface GraphqlObservation {
   operation: string;
   result: GraphqlResult;
+  /** Set once the request turns out to be a GraphQL request; others are not counted. */
+  graphql: boolean;
+  started: number;
 }
 
 /** Seconds; a request's budget is 30 s by default, a vendor call's 10 s. */
@@ -70,8 +73,10 @@ export class GatewayMetrics {
   private readonly traffic: TrafficControl[] = [];
   private readonly syncs: SourceSync[] = [];
   /** What Apollo made of each request, keyed by the request's `operation` record (the object the HTTP layer keeps). */
-  private readonly outcomes = new WeakMap<object, GraphqlObservation>();
+  private readonly outcomes = new WeakMap<object, Pick<GraphqlObservation, 'operation' | 'result'>>();
   private readonly authorized: ReturnType<typeof apiKeyCheck>;
+  /** The series of each operation and result, looked up once: a request then costs two increments. */
+  private readonly requestSeries = new Map<string, { count: Counter.Internal; seconds: Histogram.Internal<'operation'> }>();
 
   private readonly requests: Counter<'operation' | 'result'>;
   private readonly requestSeconds: Histogram<'operation'>;
@@ -278,19 +283,26 @@ export class GatewayMetrics {
     return { requestDidStart: async () => listener };
   })();
 
-  /** Starts timing one /graphql request; it is counted when its response closes, as the handler left `observation`. */
-  graphqlRequest(res: ServerResponse): GraphqlObservation {
-    const started = performance.now();
-    const observation: GraphqlObservation = { operation: OTHER, result: 'error' };
-    res.once('close', () => {
-      this.requests.labels(observation.operation, observation.result).inc();
-      this.requestSeconds.labels(observation.operation).observe((performance.now() - started) / 1000);
-    });
-    return observation;
+  /** Starts timing a request; until the handler says otherwise it is an error of no operation. */
+  startRequest(): GraphqlObservation {
+    return { operation: OTHER, result: 'error', graphql: false, started: performance.now() };
+  }
+
+  /** Counts a request the handler has finished (its answer written), if it was a GraphQL request. */
+  finishRequest(observation: GraphqlObservation): void {
+    if (!observation.graphql) return;
+    const key = `${observation.operation}\n${observation.result}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      series = { count: this.requests.labels(observation.operation, observation.result), seconds: this.requestSeconds.labels(observation.operation) };
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.seconds.observe((performance.now() - observation.started) / 1000);
   }
 
   /** What the plugin recorded for the request whose context holds `operation`; undefined if Apollo never answered it. */
-  outcome(operation: object): GraphqlObservation | undefined {
+  outcome(operation: object): Pick<GraphqlObservation, 'operation' | 'result'> | undefined {
     return this.outcomes.get(operation);
   }
 
