@@ -76,6 +76,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { reads, syncs, generation } = indexParts(options, sources, changes, lifecycle);
   const { metrics } = options;
   metrics?.watchSyncs(syncs.values());
+  const unobserved = metrics ? sources.all.map((s) => s.info.id).filter((id) => !metrics.observedSources.includes(id)) : [];
+  if (unobserved.length > 0) log.warn({ sources: unobserved }, 'metrics: these sources were created without observer: metrics.vendor, so their vendor calls are not counted');
   const apollo = createApollo(settings, log, sources.all.length, metrics ? [metrics.plugin] : []);
 
   let listener: HttpListener | undefined;

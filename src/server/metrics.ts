@@ -249,6 +249,11 @@ export class GatewayMetrics {
     rateLimited: (source) => this.rateLimited.labels(source).inc(),
   };
 
+  /** The sources whose connection reports here (SourceConfig.observer). */
+  get observedSources(): string[] {
+    return this.traffic.map((t) => t.sourceId);
+  }
+
   /** The run index's syncs, read at each scrape; their cycles are counted as they end. */
   watchSyncs(syncs: Iterable<SourceSync>): void {
     for (const sync of syncs) {

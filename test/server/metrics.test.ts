@@ -5,6 +5,11 @@
  * who may scrape, and that no credential reaches the text.
  */
 import { encodeId } from '../../src/graph/ids';
+import { startGateway } from '../../src/server/app';
+import { DEFAULT_METRICS } from '../../src/server/config';
+import { GatewayMetrics } from '../../src/server/metrics';
+import { TestRailSimulator, TESTRAIL_DEMO_USER } from '../../src/simulators/testrail';
+import { SOURCE_KINDS } from '../../src/sources/registry';
 import { parsePrometheus, select, sum, type Scrape } from '../support/prometheus';
 import { operation, startStack, watched, type Stack } from '../support/stack';
 
@@ -267,6 +272,21 @@ describe('who may scrape', () => {
     }
     // Stopped with the gateway.
     await expect(fetch(stack.gateway.metricsUrl!)).rejects.toThrow();
+  });
+
+  test('a gateway given metrics whose sources were made without the observer says so in its log', async () => {
+    const sim = new TestRailSimulator({});
+    const baseUrl = await sim.start();
+    const warnings: Array<[Record<string, unknown>, string]> = [];
+    const log = { info: () => undefined, error: () => undefined, warn: (fields: Record<string, unknown>, message: string) => void warnings.push([fields, message]) };
+    const source = SOURCE_KINDS.testrail!.create({ id: 'tr', kind: 'testrail', name: 'TestRail', baseUrl, auth: { username: TESTRAIL_DEMO_USER.email, password: TESTRAIL_DEMO_USER.password } }, log);
+    const gateway = await startGateway({ sources: [source], log, port: 0, metrics: new GatewayMetrics(DEFAULT_METRICS) });
+    try {
+      expect(warnings).toEqual([[{ sources: ['tr'] }, expect.stringContaining('observer: metrics.vendor')]]);
+    } finally {
+      await gateway.stop();
+      await sim.stop();
+    }
   });
 
   test('metrics off: no /metrics', async () => {
