@@ -6,7 +6,8 @@
  * config and prints every problem with its key path. PORT overrides the configured port.
  */
 import './env';
-import { ConfigError, DEFAULT_INDEX, DEFAULT_SERVER, loadConfigFile, type Config } from './server/config';
+import { ConfigError, DEFAULT_INDEX, DEFAULT_METRICS, DEFAULT_SERVER, loadConfigFile, type Config } from './server/config';
+import { GatewayMetrics } from './server/metrics';
 import { startDemo, type Demo } from './simulators/demo';
 import { startGateway } from './server/app';
 import { createLogger } from './server/log';
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
       config = loadConfigFile(path);
     } else {
       demo = await startDemo();
-      config = { server: DEFAULT_SERVER, sources: demo.sources, index: DEFAULT_INDEX };
+      config = { server: DEFAULT_SERVER, sources: demo.sources, index: DEFAULT_INDEX, metrics: DEFAULT_METRICS };
     }
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
@@ -99,7 +100,8 @@ async function main(): Promise<void> {
   // The sync's share of each source's rate budget (index.budgetShare) is part of that source's
   // traffic policy, and so is where a budget shared by the replicas comes from (index.postgres).
   const budgets = new SharedBudgets();
-  const sources = config.sources.map((s) => SOURCE_KINDS[s.kind]!.create({ ...s, policy: { ...s.policy, syncShare: config.index.budgetShare, budgets } }, log));
+  const metrics = config.metrics.enabled ? new GatewayMetrics(config.metrics) : undefined;
+  const sources = config.sources.map((s) => SOURCE_KINDS[s.kind]!.create({ ...s, policy: { ...s.policy, syncShare: config.index.budgetShare, budgets }, observer: metrics?.vendor }, log));
   let gateway;
   try {
     gateway = await startGateway({
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
       budgets,
       log,
       server: config.server,
+      metrics,
       index: { ...config.index, off: config.sources.filter((s) => s.index === false).map((s) => s.id), feedOf, identityOf: identities(config.sources) },
     });
   } catch (error) {
@@ -122,6 +125,7 @@ async function main(): Promise<void> {
   }
   console.log(`rungraph: ${config.sources.length} source(s): ${config.sources.map((s) => `${s.id} (${s.kind})`).join(', ')}`);
   console.log(`rungraph: GraphQL at ${gateway.graphqlUrl}`);
+  if (gateway.metricsUrl) console.log(`rungraph: Prometheus metrics at ${gateway.metricsUrl}`);
   if (demo) {
     console.log('rungraph: no API key is needed in the demo; to require one, start with a config that sets');
     console.log('          "server": {"apiKeys": ["${RUNGRAPH_API_KEY}"]} and send Authorization: Bearer <key>');

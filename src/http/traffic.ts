@@ -124,6 +124,8 @@ export class CircuitBreaker {
  */
 export interface RateBudget {
   take(deadline?: number): Promise<boolean>;
+  /** Tokens left now (null when another process holds the count) and calls waiting, for metrics. */
+  gauge(): { tokens: number | null; waiting: number };
 }
 
 /**
@@ -198,6 +200,16 @@ export class TokenBucket implements RateBudget {
 
   get waiting(): number {
     return this.queue.length;
+  }
+
+  /** Tokens in the bucket now (fractional while refilling). */
+  get available(): number {
+    this.refill();
+    return this.tokens;
+  }
+
+  gauge(): { tokens: number; waiting: number } {
+    return { tokens: this.available, waiting: this.waiting };
   }
 
   private refill(): void {
@@ -408,5 +420,10 @@ export class TrafficControl {
         `(rateLimit.requestsPerMinute ${this.policy.requestsPerMinute}); the call was not sent.`,
       { source: this.sourceId },
     );
+  }
+
+  /** The rate budget's tokens left now (null: held in PostgreSQL) and the calls waiting for one; undefined without a budget (for metrics). */
+  get rateBudget(): { tokens: number | null; waiting: number } | undefined {
+    return this.budget?.gauge();
   }
 }

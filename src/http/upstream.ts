@@ -48,6 +48,35 @@ export interface VendorConnectionOptions {
   log: Logger;
   /** The keys the config set; the rest are traffic.ts's defaults. */
   policy?: Partial<TrafficPolicy>;
+  /** The server's metrics (src/server/metrics.ts); src/http knows no metrics library. */
+  observer?: UpstreamObserver;
+}
+
+/** One call as its log line tells it, after its last attempt. */
+export interface UpstreamCall {
+  source: string;
+  method: Method;
+  /** The route template (`get_run/{run_id}`), never a path with ids. */
+  route: string;
+  /** The last attempt's HTTP status; undefined when no answer came. */
+  status: number | undefined;
+  /** True when the gateway never sent the last attempt (breaker open, no time left). */
+  notSent: boolean;
+  /** The contract error code it ended with; undefined on success. */
+  error: string | undefined;
+  seconds: number;
+  retries: number;
+}
+
+/** What a source's traffic tells the server's metrics; every method is optional and must not throw. */
+export interface UpstreamObserver {
+  /** Once per connection, so its breaker and rate budget can be read when metrics are scraped. */
+  connected?(traffic: TrafficControl): void;
+  called?(call: UpstreamCall): void;
+  /** Before a retry's wait: why (the status, or `connection`), and how much of the wait a Retry-After asked for (0 if none). */
+  retrying?(source: string, reason: string, retryAfterSeconds: number): void;
+  /** Every 429 answer, retried or not. */
+  rateLimited?(source: string): void;
 }
 
 /** One API of a source, as VendorConnection.api makes it. */
@@ -82,11 +111,14 @@ export class VendorConnection {
   readonly traffic: TrafficControl;
   /** The pool every API of the source dispatches on (undici pools per origin inside it). */
   readonly agent: Agent;
+  readonly observer: UpstreamObserver | undefined;
 
   constructor(options: VendorConnectionOptions) {
     this.sourceId = options.sourceId;
     this.log = options.log;
+    this.observer = options.observer;
     this.traffic = new TrafficControl(options.sourceId, options.policy);
+    this.observer?.connected?.(this.traffic);
     const policy = this.traffic.policy;
     this.agent = new Agent({
       connections: Math.max(4, policy.concurrency * 2),
@@ -125,13 +157,20 @@ export class Upstream {
   async send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const idempotent = req.idempotent ?? req.method === 'GET';
     const context = currentCallContext();
+    const observer = this.connection.observer;
     const started = Date.now();
     let retries = 0;
     for (;;) {
       const outcome = await this.attempt(req, context?.deadline);
+      if (observer && !(outcome instanceof GatewayError) && outcome.status === 429) observer.rateLimited?.(this.sourceId);
       if (idempotent && retries < this.policy.maxRetries) {
         const wait = this.retryDelay(outcome, retries);
         if (wait !== undefined && (context === undefined || Date.now() + wait < context.deadline) && this.connection.traffic.tryRetry()) {
+          if (observer) {
+            const answered = !(outcome instanceof GatewayError);
+            const retryAfter = answered && parseRetryAfter(outcome.headers['retry-after']) !== undefined ? wait / 1000 : 0;
+            observer.retrying?.(this.sourceId, answered ? String(outcome.status) : 'connection', retryAfter);
+          }
           retries += 1;
           await sleep(wait);
           continue;
@@ -151,6 +190,16 @@ export class Upstream {
         },
         'upstream call',
       );
+      observer?.called?.({
+        source: this.sourceId,
+        method: req.method,
+        route: req.route,
+        status: outcome instanceof GatewayError ? (outcome.extensions.status as number | undefined) : outcome.status,
+        notSent: outcome instanceof CircuitOpenError || (outcome instanceof GatewayError && notSent.has(outcome)),
+        error: error?.code,
+        seconds: (Date.now() - started) / 1000,
+        retries,
+      });
       if (error) throw error;
       return outcome as UpstreamResponse;
     }

@@ -14,6 +14,8 @@ interface Entry {
   status: number;
   contentType: string;
   body: string;
+  /** The operation's metrics label (metrics.ts), so a kept answer is counted under its name. */
+  operation: string;
 }
 
 export class AnswerCache {
@@ -46,7 +48,7 @@ export class AnswerCache {
     return entry;
   }
 
-  set(key: string, generation: number, status: number, contentType: string, body: string): void {
+  set(key: string, generation: number, status: number, contentType: string, body: string, operation = 'other'): void {
     if (body.length > this.maxBytes || generation !== this.generation()) return;
     if (this.seen.get(key) !== generation) {
       this.seen.set(key, generation);
@@ -54,7 +56,7 @@ export class AnswerCache {
       return;
     }
     this.seen.delete(key);
-    this.entries.set(key, { generation, at: Date.now(), status, contentType, body });
+    this.entries.set(key, { generation, at: Date.now(), status, contentType, body, operation });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 }

@@ -3,7 +3,7 @@
  * cost, no subscriptions), the plugins (one concern each, plugins.ts), the one error formatter,
  * and every Apollo default that would change with NODE_ENV set explicitly.
  */
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
 import { buildSchema } from '../graph';
@@ -15,7 +15,8 @@ import { formatError } from './errors';
 import { aliasLimit, depthLimit, noSubscriptions } from './limits';
 import { operationTypePlugin, partialFailuresPlugin, syncExtensionsPlugin } from './plugins';
 
-export function createApollo(settings: ServerConfig, log: Logger, sourceCount: number): ApolloServer<GraphContext> {
+/** `extra`: the plugins of optional parts (metrics), after rungraph's own so they see the final response. */
+export function createApollo(settings: ServerConfig, log: Logger, sourceCount: number, extra: ApolloServerPlugin<GraphContext>[] = []): ApolloServer<GraphContext> {
   return new ApolloServer<GraphContext>({
     schema: buildSchema(settings.federation),
     // Inline traces (ftv1) are for a federation gateway that asks for them; naming the plugin
@@ -29,6 +30,7 @@ export function createApollo(settings: ServerConfig, log: Logger, sourceCount: n
       // The schema has no cache hints; the default cache-control plugin would still visit every field.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTrace(),
+      ...extra,
     ],
     formatError: formatError(log),
     includeStacktraceInErrorResponses: false,

@@ -23,6 +23,7 @@ import { createApollo } from './apollo';
 import { DEFAULT_SERVER, type IndexConfig, type ServerConfig, type ServerSettings } from './config';
 import { createHandler, HttpListener } from './http';
 import { Lifecycle } from './lifecycle';
+import type { GatewayMetrics } from './metrics';
 
 export interface GatewayOptions {
   sources: Source[];
@@ -47,6 +48,11 @@ export interface GatewayOptions {
     /** What the store recognises a source's data by (its kind and base URL, never a credential). */
     identityOf(source: Source): SourceIdentity;
   };
+  /**
+   * Prometheus metrics (metrics.ts); absent: none, and no /metrics. Vendor calls are counted only
+   * for sources created with `observer: metrics.vendor` in their config.
+   */
+  metrics?: GatewayMetrics;
 }
 
 export interface Gateway {
@@ -60,6 +66,8 @@ export interface Gateway {
   changes: ChangeStream;
   /** The run index's sync per indexed source (empty with the index off). */
   syncs: ReadonlyMap<string, SourceSync>;
+  /** Where Prometheus scrapes (metrics.path on the gateway's port or on metrics.port); absent with metrics off. */
+  metricsUrl?: string;
   /** Stops accepting, waits for in-flight requests up to `graceMs`, then stops every part. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -72,7 +80,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const lifecycle = new Lifecycle(log).add({ name: 'sources', stop: () => Promise.all(sources.all.map((s) => s.close())).then(() => undefined) });
   const { reads, syncs, generation, settle } = indexParts(options, sources, changes, lifecycle);
   const writes = new RunWrites(sources, changes, settle);
-  const apollo = createApollo(settings, log, sources.all.length);
+  const { metrics } = options;
+  metrics?.watchSyncs(syncs.values());
+  const unobserved = metrics ? sources.all.map((s) => s.info.id).filter((id) => !metrics.observedSources.includes(id)) : [];
+  if (unobserved.length > 0) log.warn({ sources: unobserved }, 'metrics: these sources were created without observer: metrics.vendor, so their vendor calls are not counted');
+  const apollo = createApollo(settings, log, sources.all.length, metrics ? [metrics.plugin] : []);
 
   let listener: HttpListener | undefined;
   const handler = createHandler({
@@ -84,8 +96,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // A source that has never been backfilled would send every read live: not ready until it has.
     notReady: () => [...syncs.values()].filter((s) => !s.usable).map((s) => `source ${s.source.info.id}: run index backfilling (${s.status().state})`),
     ...(generation ? { answers: new AnswerCache(generation), generation } : {}),
+    metrics,
   });
-  listener = new HttpListener(handler, log, options.host ?? settings.host, options.port ?? settings.port, settings.readinessDelayMs);
+  const host = options.host ?? settings.host;
+  listener = new HttpListener(handler, log, host, options.port ?? settings.port, settings.readinessDelayMs);
+  // metrics.port: a listener of its own, started before the gateway's and stopped after it, so the last scrapes see the drain.
+  const metricsPort = metrics?.settings.port;
+  const metricsListener = metricsPort !== undefined ? new HttpListener(metrics!.listener(), log, host, metricsPort) : undefined;
+  if (metricsListener) lifecycle.add({ name: 'metrics', start: () => metricsListener.start(), stop: (graceMs) => metricsListener.stop(graceMs) });
 
   lifecycle.add({ name: 'apollo', start: () => apollo.start(), stop: () => apollo.stop() }).add(listener);
   await lifecycle.start();
@@ -99,6 +117,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     reads,
     changes,
     syncs,
+    ...(metrics ? { metricsUrl: `${(metricsListener ?? listener).origin}${metrics.settings.path}` } : {}),
     stop: (graceMs = settings.shutdownGraceMs) => lifecycle.stop(graceMs),
   };
 }

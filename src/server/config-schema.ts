@@ -74,6 +74,12 @@ export function configSchema(): Schema {
           budgetShare: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
           postgres: string('postgres://user:password@host:port/database; put the password in ${VAR}.'),
         }),
+        metrics: object(CONFIG_KEYS.metrics, {
+          enabled: boolean,
+          path: { type: 'string', pattern: '^/[A-Za-z0-9._~/-]*$', description: 'Not /graphql, /healthz, /readyz or /explorer.' },
+          ...integers('metrics'),
+          apiKey: string('At least 16 characters; use ${VAR}. Scrapes then need Authorization: Bearer <apiKey>.'),
+        }),
       },
       { required: ['sources'] },
     ),

@@ -70,11 +70,28 @@ export interface IndexConfig {
   postgres?: string;
 }
 
+/** Prometheus metrics (README, Operations). */
+export interface MetricsConfig {
+  /** False: no /metrics, and nothing is measured. */
+  enabled: boolean;
+  /** Where the scrape answers. */
+  path: string;
+  /** A listener of its own on server.host (e.g. a port only Prometheus reaches); absent: the gateway's port. */
+  port?: number;
+  /** When set, a scrape needs `Authorization: Bearer <apiKey>`; server.apiKeys never apply to it. */
+  apiKey?: string;
+  /** The first this many distinct operation names keep their label; later ones (and unnamed operations) are `other`. */
+  operationNames: number;
+}
+
 export interface Config {
   server: ServerConfig;
   sources: SourceConfig[];
   index: IndexConfig;
+  metrics: MetricsConfig;
 }
+
+export const DEFAULT_METRICS: MetricsConfig = { enabled: true, path: '/metrics', operationNames: 100 };
 
 export const DEFAULT_INDEX: IndexConfig = { enabled: true, path: '.rungraph', refreshSeconds: 30, budgetShare: 0.5, sweepHours: 24 };
 
@@ -130,7 +147,8 @@ export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv
 
   const server: ServerConfig = { ...DEFAULT_SERVER, limits: { ...DEFAULT_SERVER.limits } };
   const index: IndexConfig = { ...DEFAULT_INDEX };
-  const sections: { [K in keyof typeof SECTIONS]: Parameters<(typeof SECTIONS)[K]>[1] } = { server, index };
+  const metrics: MetricsConfig = { ...DEFAULT_METRICS };
+  const sections: { [K in keyof typeof SECTIONS]: Parameters<(typeof SECTIONS)[K]>[1] } = { server, index, metrics };
   for (const key of Object.keys(SECTIONS) as Array<keyof typeof SECTIONS>) {
     if (top[key] === undefined) continue;
     const o = asObject(top[key], key, problems);
@@ -150,8 +168,9 @@ export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv
       sources.push(source);
     });
   }
+  if (metrics.port !== undefined && metrics.port !== 0 && metrics.port === server.port) problems.push(`metrics.port: ${metrics.port} is server.port; leave metrics.port out to serve ${metrics.path} on the gateway's port`);
   if (problems.length > 0) throw new ConfigError(origin, problems);
-  return { server, sources, index };
+  return { server, sources, index, metrics };
 }
 
 /**
@@ -161,7 +180,30 @@ export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv
 const SECTIONS = {
   server: (o: Record<string, unknown>, into: ServerConfig, problems: string[]) => parseServer(o, into, problems),
   index: (o: Record<string, unknown>, into: IndexConfig, problems: string[]) => parseIndex(o, into, problems),
+  metrics: (o: Record<string, unknown>, into: MetricsConfig, problems: string[]) => parseMetrics(o, into, problems),
 };
+
+/** Paths the gateway serves itself; /metrics may not take one of them. */
+const RESERVED_PATHS = /^\/(graphql|healthz|readyz|explorer)(\/|$)/;
+
+function parseMetrics(o: Record<string, unknown>, metrics: MetricsConfig, problems: string[]): void {
+  unknownKeys(o, CONFIG_KEYS.metrics, 'metrics', problems);
+  if (o.enabled !== undefined) {
+    if (typeof o.enabled === 'boolean') metrics.enabled = o.enabled;
+    else problems.push('metrics.enabled: must be true or false');
+  }
+  if (o.path !== undefined) {
+    if (typeof o.path === 'string' && /^\/[A-Za-z0-9._~/-]*$/.test(o.path) && !RESERVED_PATHS.test(o.path)) metrics.path = o.path;
+    else problems.push('metrics.path: must be a URL path starting with "/" (letters, digits, . _ ~ - /), other than /graphql, /healthz, /readyz and /explorer');
+  }
+  metrics.port = ranged('metrics', 'port', o.port, 'metrics.port', problems) ?? metrics.port;
+  metrics.operationNames = ranged('metrics', 'operationNames', o.operationNames, 'metrics.operationNames', problems) ?? metrics.operationNames;
+  // The value is never echoed in a problem: it is a secret.
+  if (o.apiKey !== undefined) {
+    if (typeof o.apiKey === 'string' && o.apiKey.trim().length >= 16) metrics.apiKey = o.apiKey.trim();
+    else problems.push('metrics.apiKey: must be a string of at least 16 characters (put it in ${VAR})');
+  }
+}
 
 function parseIndex(o: Record<string, unknown>, index: IndexConfig, problems: string[]): void {
   unknownKeys(o, CONFIG_KEYS.index, 'index', problems);
@@ -275,6 +317,7 @@ export const INTEGER_RANGES = {
   server: { port: [0, 65535], requestTimeoutMs: [100, 600_000], shutdownGraceMs: [0, 600_000], readinessDelayMs: [0, 120_000] },
   limits: { maxDepth: [1, 100], maxAliases: [0, 1000], maxBodyBytes: [1024, 64 * 1024 * 1024], maxCost: [1, 10_000_000], maxResponseBytes: [1024, 1024 * 1024 * 1024] },
   index: { refreshSeconds: [1, 86_400], sweepHours: [1, 24 * 365] },
+  metrics: { port: [0, 65535], operationNames: [1, 1000] },
   source: { timeoutMs: [1, 600_000], connectTimeoutMs: [1, 600_000], retries: [0, 5], concurrency: [1, 256], maxResponseBytes: [1024, 1024 * 1024 * 1024] },
   rateLimit: { requestsPerMinute: [1, 1_000_000], burst: [1, 1_000_000] },
   breaker: { failures: [1, 1000], cooldownMs: [100, 3_600_000] },
@@ -282,11 +325,12 @@ export const INTEGER_RANGES = {
 
 /** The keys each object of the config allows (unknown keys are errors that name them). */
 export const CONFIG_KEYS = {
-  top: ['$schema', 'sources', 'server', 'index'],
+  top: ['$schema', 'sources', 'server', 'index', 'metrics'],
   server: ['host', 'port', 'apiKeys', 'introspection', 'requestTimeoutMs', 'shutdownGraceMs', 'readinessDelayMs', 'limits', 'federation'],
   limits: ['maxDepth', 'maxAliases', 'maxBodyBytes', 'maxCost', 'maxResponseBytes'],
   federation: ['node'],
   index: ['enabled', 'path', 'refreshSeconds', 'budgetShare', 'sweepHours', 'postgres'],
+  metrics: ['enabled', 'path', 'port', 'apiKey', 'operationNames'],
   source: COMMON_SOURCE_KEYS_LIST(),
   auth: ['username', 'password'],
   rateLimit: ['requestsPerMinute', 'burst'],

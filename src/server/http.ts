@@ -1,5 +1,5 @@
 /**
- * The HTTP surface around Apollo, on plain node:http (no framework): /healthz, the explorer,
+ * The HTTP surface around Apollo, on plain node:http (no framework): /healthz, /readyz, /metrics (metrics.ts), the explorer,
  * /graphql (POST, and GET for queries with Apollo's CSRF prevention on), and what is about HTTP —
  * the body size limit, API-key authentication, malformed bodies, the request id and deadline every
  * upstream call sees, the response size cap — and a listener whose stop lets every in-flight
@@ -17,6 +17,7 @@ import type { ServerConfig } from './config';
 import { createExplorer } from './explorer/serve';
 import type { AnswerCache } from './answers';
 import type { Service } from './lifecycle';
+import type { GatewayMetrics, GraphqlObservation } from './metrics';
 
 export interface HandlerParts {
   apollo: ApolloServer<GraphContext>;
@@ -31,13 +32,17 @@ export interface HandlerParts {
   generation?: () => number;
   /** What keeps the gateway from being ready to serve (empty when ready), for /readyz. */
   notReady(): string[];
+  /** Counts every /graphql request; serves the scrape here unless metrics.port gives it a listener of its own. */
+  metrics?: GatewayMetrics;
 }
 
-export function createHandler({ apollo, settings, log, newContext, draining, answers, generation, notReady }: HandlerParts) {
+export function createHandler({ apollo, settings, log, newContext, draining, answers, generation, notReady, metrics }: HandlerParts) {
   const maxBodyBytes = settings.limits.maxBodyBytes;
   const authorized = apiKeyCheck(settings.apiKeys);
   const explorer = createExplorer();
-  return async (req: IncomingMessage, res: ServerResponse) => {
+  // Never behind server.apiKeys: a scrape has its own key (metrics.apiKey) or none.
+  const scrapePath = metrics && metrics.settings.port === undefined ? metrics.settings.path : undefined;
+  const handle = async (req: IncomingMessage, res: ServerResponse, observed?: GraphqlObservation) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     // Liveness: the process answers. Readiness: it should be sent traffic (load balancers, Kubernetes).
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
@@ -45,6 +50,7 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
       const waiting = draining() ? ['shutting down', ...notReady()] : notReady();
       return sendJson(res, waiting.length === 0 ? 200 : 503, waiting.length === 0 ? { status: 'ready' } : { status: 'not ready', waiting });
     }
+    if (url.pathname === scrapePath) return metrics!.serve(req, res);
     // Browsers asking for /graphql get the offline GraphiQL page; its static assets live under /explorer/.
     if (await explorer.handle(req, res, url)) return;
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `Nothing at ${url.pathname}; GraphQL is at /graphql.` });
@@ -52,6 +58,8 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
       res.setHeader('allow', 'GET, POST');
       return sendJson(res, 405, { error: 'GraphQL takes GET (queries) and POST.' });
     }
+    // Counted as an error of no operation until Apollo says otherwise.
+    if (observed) observed.graphql = true;
     if (authorized && !authorized(req.headers)) {
       res.setHeader('www-authenticate', 'Bearer realm="rungraph"');
       return sendJson(res, 401, {
@@ -81,6 +89,7 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
     const cacheKey = answers?.key(req.method, req.headers.authorization, raw);
     const kept = cacheKey ? answers!.get(cacheKey) : undefined;
     if (kept) {
+      if (observed) Object.assign(observed, { operation: kept.operation, result: 'ok' });
       res.writeHead(kept.status, { 'content-type': kept.contentType, 'content-length': Buffer.byteLength(kept.body), 'x-rungraph-answer': 'kept' });
       return void res.end(kept.body);
     }
@@ -96,6 +105,7 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
     const response = await withCallContext({ requestId, deadline }, () =>
       apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context }),
     );
+    if (observed) Object.assign(observed, metrics!.outcome(context.operation));
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.setHeader('x-request-id', requestId);
     // While draining, each answer closes its connection, so keep-alive clients reconnect elsewhere.
@@ -106,6 +116,7 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
       // A mutation's answer is never replaced: it may report a write that happened.
       if (size > settings.limits.maxResponseBytes && context.operation.type !== 'mutation') {
         log.warn({ requestId, bytes: size, limit: settings.limits.maxResponseBytes }, 'response over server.limits.maxResponseBytes, not sent');
+        if (observed) observed.result = 'error';
         return sendJson(res, 400, {
           errors: [
             {
@@ -117,7 +128,7 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
       }
       // Kept only when every read came from the index (none went to a vendor) and nothing failed.
       if (cacheKey && generationBefore !== undefined && context.operation.type === 'query' && res.statusCode === 200 && context.reads.wentLive?.(context.scope) === false && !response.body.string.includes('"errors":')) {
-        answers!.set(cacheKey, generationBefore, res.statusCode, String(res.getHeader('content-type') ?? 'application/json'), response.body.string);
+        answers!.set(cacheKey, generationBefore, res.statusCode, String(res.getHeader('content-type') ?? 'application/json'), response.body.string, observed?.operation);
       }
       res.end(response.body.string);
     } else {
@@ -125,7 +136,16 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
       res.end();
     }
   };
-
+  if (!metrics) return handle;
+  // Timed to the end of the handler, when the answer is written; a listener per response would cost more than the count.
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    const observed = metrics.startRequest();
+    try {
+      await handle(req, res, observed);
+    } finally {
+      metrics.finishRequest(observed);
+    }
+  };
 }
 
 /**

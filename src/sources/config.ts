@@ -5,6 +5,7 @@
  * so the sources never reach back into the server.
  */
 import type { TrafficPolicy } from '../http/traffic';
+import type { UpstreamObserver } from '../http/upstream';
 import type { Logger, Source } from '../model/source';
 import type { SourceKind } from '../model/types';
 
@@ -19,6 +20,8 @@ export interface SourceConfig {
   timeoutMs?: number;
   /** Traffic policy from the common keys (timeoutMs, retries, rateLimit, breaker, …). */
   policy?: Partial<TrafficPolicy>;
+  /** Not a config key: the server's metrics, which every call of the source reports to. */
+  observer?: UpstreamObserver;
   /** The kind's own optional keys, as given. */
   [key: string]: unknown;
 }

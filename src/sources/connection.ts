@@ -37,7 +37,7 @@ export function policyOf(config: Pick<SourceConfig, 'timeoutMs' | 'policy'>): Pa
 }
 
 export function openConnection(config: SourceConfig, log: Logger): SourceConnection {
-  const vendor = new VendorConnection({ sourceId: config.id, log, policy: policyOf(config) });
+  const vendor = new VendorConnection({ sourceId: config.id, log, policy: policyOf(config), observer: config.observer });
   const auth = config.auth;
   return {
     id: config.id,

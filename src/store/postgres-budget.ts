@@ -312,6 +312,12 @@ class SharedBucket implements RateBudget {
     private readonly owner: PostgresBudgets,
   ) {}
 
+  /** The tokens are counted in PostgreSQL, so only this replica's waiting calls are known here (the fallback's own count while PostgreSQL is away). */
+  gauge(): { tokens: number | null; waiting: number } {
+    if (this.owner.mode === 'local' && this.fallback) return this.fallback.gauge();
+    return { tokens: null, waiting: this.queue.length };
+  }
+
   /** The local share's rate while PostgreSQL is away. */
   get fallbackRate(): number {
     return this.rule.requestsPerMinute / Math.max(1, this.sharers);

@@ -27,6 +27,16 @@ export interface SyncSettings {
   sweepHours: number;
 }
 
+/** One finished cycle, for the server's metrics. */
+export interface SyncCycle {
+  source: string;
+  kind: 'backfill' | 'sweep' | 'refresh';
+  failed: boolean;
+  seconds: number;
+  /** Vendor calls the cycle made. */
+  calls: number;
+}
+
 /** No single cycle may run longer than this (a hung vendor must not stall the sync forever); long enough for a large instance read under a small budget share. */
 const CYCLE_DEADLINE_MS = 6 * 3600_000;
 /** How often a long backfill reports its progress in the log. */
@@ -53,6 +63,7 @@ export class SourceSync {
   private started = false;
   private leading = false;
   private unwatch: (() => void) | undefined;
+  private readonly cycleWatchers: Array<(cycle: SyncCycle) => void> = [];
 
   constructor(
     readonly source: Source,
@@ -112,6 +123,11 @@ export class SourceSync {
     // A cycle starts refreshSeconds after the previous one ended; allow that cycle as long again before calling the copy stale.
     if (syncedAt === null || Date.now() / 1000 - syncedAt > 2 * this.settings.refreshSeconds + 5) return 'STALE';
     return 'FRESH';
+  }
+
+  /** Calls `watcher` after every cycle this replica runs. */
+  watchCycles(watcher: (cycle: SyncCycle) => void): void {
+    this.cycleWatchers.push(watcher);
   }
 
   /** Resolves once the source is usable from the index (at once if it already is). */
@@ -244,6 +260,8 @@ export class SourceSync {
       this.log.warn({ source: this.id, cycle: kind, code: failure.code, ms: Date.now() - started, calls: this.calls - callsBefore }, `run index ${kind} failed for ${this.id}; the index keeps serving what it has: ${failure.message}`);
     } finally {
       this.touchedDuringSweep = undefined;
+      const cycle: SyncCycle = { source: this.id, kind, failed: this.phase === 'failing', seconds: (Date.now() - started) / 1000, calls: this.calls - callsBefore };
+      for (const watcher of this.cycleWatchers) watcher(cycle);
     }
   }
 

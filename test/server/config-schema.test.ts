@@ -101,12 +101,17 @@ function corpus(): Array<[string, unknown]> {
     ['qac host without token', { sources: [qac({ hosts: [{ id: 143 }] })] }],
     ['qac key on testrail', { sources: [tr({ timeZone: 'UTC' })] }],
     ['retries as float', { sources: [tr({ retries: 1.5 })] }],
+    ['metrics keys', { sources: [tr()], metrics: { enabled: false, path: '/prometheus', port: 9464, apiKey: '${KEY}', operationNames: 20 } }],
+    ['metrics unknown key', { sources: [tr()], metrics: { prefix: 'x' } }],
+    ['metrics path without a slash', { sources: [tr()], metrics: { path: 'metrics' } }],
+    ['metrics enabled not boolean', { sources: [tr()], metrics: { enabled: 'yes' } }],
   ];
   // Every range edge, inside and out.
   const place: Record<string, (k: string, v: unknown) => unknown> = {
     server: (k, v) => ({ sources: [tr()], server: { [k]: v } }),
     limits: (k, v) => ({ sources: [tr()], server: { limits: { [k]: v } } }),
     index: (k, v) => ({ sources: [tr()], index: { [k]: v } }),
+    metrics: (k, v) => ({ sources: [tr()], metrics: { [k]: v } }),
     source: (k, v) => ({ sources: [tr({ [k]: v })] }),
     rateLimit: (k, v) => ({ sources: [tr({ rateLimit: { requestsPerMinute: 60, [k]: v } })] }),
     breaker: (k, v) => ({ sources: [tr({ breaker: { [k]: v } })] }),
@@ -129,6 +134,8 @@ test('what a schema cannot say is left to the parser, and the schema is looser t
     { sources: [tr()], server: { apiKeys: ['short'] } },
     { sources: [tr({ baseUrl: 'https://u:p@example.testrail.io' })] },
     { sources: [qac({ timeZone: 'Mars/Olympus' })] },
+    { sources: [tr()], metrics: { apiKey: 'short' } },
+    { sources: [tr()], metrics: { path: '/graphql' } },
   ]) {
     expect({ parser: parses(raw), bySchema: valid(schema, raw) }).toEqual({ parser: false, bySchema: true });
   }

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, DEFAULT_SERVER, loadConfigFile, parseConfig } from '../../src/server/config';
+import { ConfigError, DEFAULT_METRICS, DEFAULT_SERVER, loadConfigFile, parseConfig } from '../../src/server/config';
 
 const source = (over: Record<string, unknown> = {}) => ({
   id: 'tr',
@@ -107,6 +107,22 @@ describe('config', () => {
       { TESTRAIL_API_KEY: 'k', KEY_A: 'a-long-enough-api-key-123' },
     );
     expect(config.server).toMatchObject({ apiKeys: ['a-long-enough-api-key-123'], introspection: false, limits: { maxDepth: 5, maxAliases: 30 } });
+  });
+
+  test('metrics keys: on at /metrics on the gateway port by default; a port, path and key of their own; a secret never echoed', () => {
+    expect(parseConfig({ sources: [source()] }, 't', { TESTRAIL_API_KEY: 'k' }).metrics).toEqual(DEFAULT_METRICS);
+    expect(DEFAULT_METRICS).toEqual({ enabled: true, path: '/metrics', operationNames: 100 });
+    const env = { TESTRAIL_API_KEY: 'k', METRICS_KEY: 'a-long-enough-metrics-key', METRICS_PORT: '9464' };
+    const config = parseConfig({ metrics: { path: '/internal/metrics', port: '${METRICS_PORT}', apiKey: '${METRICS_KEY}', operationNames: 20 }, sources: [source()] }, 't', env);
+    expect(config.metrics).toEqual({ enabled: true, path: '/internal/metrics', port: 9464, apiKey: 'a-long-enough-metrics-key', operationNames: 20 });
+    const problems = problemsOf({ server: { port: 4100 }, metrics: { port: 4100, path: '/graphql', apiKey: 'short-secret', operationNames: 0, enabled: 1, extra: true }, sources: [source()] }).join('\n');
+    expect(problems).toContain('metrics.port: 4100 is server.port');
+    expect(problems).toContain('metrics.path: must be a URL path');
+    expect(problems).toContain('metrics.apiKey: must be a string of at least 16 characters');
+    expect(problems).toContain('metrics.operationNames: must be an integer from 1 to 1000');
+    expect(problems).toContain('metrics.enabled: must be true or false');
+    expect(problems).toContain('metrics.extra: unknown key');
+    expect(problems).not.toContain('short-secret');
   });
 
   test('enterprise-tester is a kind with no keys of its own; an unknown kind is a clear error', () => {

@@ -9,6 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestRailSimulator, TESTRAIL_DEMO_USER } from '../../src/simulators/testrail';
+import { parsePrometheus, sum } from '../support/prometheus';
 
 const ROOT = join(__dirname, '..', '..');
 const WRONG_PASSWORD = 'not-the-testrail-key-0x5eed';
@@ -122,6 +123,17 @@ describe('the gateway process', () => {
       const res = await query(gateway.url, '{ runs(first: 2, filter: { sourceIds: ["good"] }) { nodes { id } } }');
       expect(res.status).toBe(200);
       expect(JSON.parse(res.text).data.runs.nodes).toHaveLength(2);
+
+      // The command wires metrics into every source: the start-up checks are there, per source and outcome.
+      const metricsUrl = /Prometheus metrics at (\S+)/.exec(gateway.output())![1];
+      expect(metricsUrl).toBe(gateway.url.replace(/\/graphql$/, '/metrics'));
+      const scrape = parsePrometheus(await (await fetch(metricsUrl)).text());
+      expect(sum(scrape, 'rungraph_vendor_calls_total', { source: 'good', status_class: '2xx' })).toBeGreaterThan(0);
+      expect(sum(scrape, 'rungraph_vendor_calls_total', { source: 'badauth', status_class: '4xx', error: 'UNAUTHENTICATED' })).toBeGreaterThan(0);
+      expect(sum(scrape, 'rungraph_vendor_calls_total', { source: 'down', status_class: 'no_answer', error: 'UPSTREAM_UNAVAILABLE' })).toBeGreaterThan(0);
+      expect(sum(scrape, 'rungraph_graphql_requests_total', { operation: 'other', result: 'ok' })).toBe(1);
+      expect(JSON.stringify(scrape)).not.toContain(WRONG_PASSWORD);
+      expect(JSON.stringify(scrape)).not.toContain(TESTRAIL_DEMO_USER.password);
     } finally {
       gateway.child.kill('SIGKILL');
       await gateway.exited;

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { startGateway, type Gateway } from '../../src/server/app';
-import { DEFAULT_INDEX, type IndexConfig, type ServerSettings } from '../../src/server/config';
+import { DEFAULT_INDEX, DEFAULT_METRICS, type IndexConfig, type MetricsConfig, type ServerSettings } from '../../src/server/config';
+import { GatewayMetrics } from '../../src/server/metrics';
 import { feedOf, identities } from '../../src/server/feeds';
 import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../../src/sources/registry';
@@ -39,6 +40,8 @@ export interface Stack {
   /** Every response body text the tests received. */
   responses: string[];
   gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** GET of the gateway's metricsUrl; the text joins `responses`, so the no-secrets check reads it too. */
+  scrape(headers?: Record<string, string>): Promise<{ status: number; headers: Headers; text: string }>;
   stop(): Promise<void>;
 }
 
@@ -63,6 +66,8 @@ export interface StackOptions {
    * same source configs; its `stop()` stops only this gateway.
    */
   sameSimulatorsAs?: Stack;
+  /** Prometheus metrics: on by default (metrics.path on the gateway's port); false turns them off. */
+  metrics?: Partial<MetricsConfig> | false;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -128,7 +133,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const index = options.index ? { ...DEFAULT_INDEX, path: mkdtempSync(join(tmpdir(), 'rungraph-test-index-')), ...options.index } : undefined;
   const budgets = new SharedBudgets();
-  const sources = configs.map((c) => SOURCE_KINDS[c.kind]!.create({ ...c, policy: { ...c.policy, budgets, ...(index ? { syncShare: index.budgetShare } : {}) } }, log));
+  const metrics = options.metrics === false ? undefined : new GatewayMetrics({ ...DEFAULT_METRICS, ...options.metrics });
+  const sources = configs.map((c) => SOURCE_KINDS[c.kind]!.create({ ...c, policy: { ...c.policy, budgets, ...(index ? { syncShare: index.budgetShare } : {}) }, observer: metrics?.vendor }, log));
   watched.push({ secrets: configs.flatMap(secretsOf), logs, responses });
   const gateway = await startGateway({
     sources,
@@ -137,6 +143,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     budgets,
     batching: options.batching,
     server: options.server,
+    metrics,
     index: index && { ...index, feedOf, identityOf: identities(configs) },
   });
   if (index && index.waitForBackfill !== false) await Promise.all([...gateway.syncs.values()].map((s) => s.ready()));
@@ -157,6 +164,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const text = await res.text();
       responses.push(text);
       return { status: res.status, headers: res.headers, body: JSON.parse(text), text };
+    },
+    async scrape(headers) {
+      if (!gateway.metricsUrl) throw new Error('this stack has metrics off');
+      const res = await fetch(gateway.metricsUrl, { headers });
+      const text = await res.text();
+      responses.push(text);
+      return { status: res.status, headers: res.headers, text };
     },
     async stop() {
       await gateway.stop();
