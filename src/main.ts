@@ -6,11 +6,12 @@
  * config and prints every problem with its key path. PORT overrides the configured port.
  */
 import './env';
-import { ConfigError, DEFAULT_INDEX, DEFAULT_SERVER, loadConfigFile, type Config } from './server/config';
+import { ConfigError, DEFAULT_INDEX, DEFAULT_SERVER, DEFAULT_TELEMETRY, loadConfigFile, type Config } from './server/config';
 import { startDemo, type Demo } from './simulators/demo';
 import { startGateway } from './server/app';
 import { createLogger } from './server/log';
 import { checkSources } from './server/startup';
+import { tracingOptions } from './server/telemetry';
 import { feedOf, identities } from './server/feeds';
 import { SOURCE_KINDS } from './sources/registry';
 
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
       config = loadConfigFile(path);
     } else {
       demo = await startDemo();
-      config = { server: DEFAULT_SERVER, sources: demo.sources, index: DEFAULT_INDEX };
+      config = { server: DEFAULT_SERVER, sources: demo.sources, index: DEFAULT_INDEX, telemetry: DEFAULT_TELEMETRY };
     }
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
       log,
       server: config.server,
       index: { ...config.index, off: config.sources.filter((s) => s.index === false).map((s) => s.id), feedOf, identityOf: identities(config.sources) },
+      telemetry: tracingOptions(config.telemetry, process.env),
     });
   } catch (error) {
     await demo?.stop();

@@ -14,8 +14,9 @@ import { costLimitPlugin } from './cost';
 import { formatError } from './errors';
 import { aliasLimit, depthLimit, noSubscriptions } from './limits';
 import { operationTypePlugin, partialFailuresPlugin, syncExtensionsPlugin } from './plugins';
+import type { Tracing } from './telemetry';
 
-export function createApollo(settings: ServerConfig, log: Logger, sourceCount: number): ApolloServer<GraphContext> {
+export function createApollo(settings: ServerConfig, log: Logger, sourceCount: number, tracing?: Tracing): ApolloServer<GraphContext> {
   return new ApolloServer<GraphContext>({
     schema: buildSchema(settings.federation),
     // Inline traces (ftv1) are for a federation gateway that asks for them; naming the plugin
@@ -29,6 +30,8 @@ export function createApollo(settings: ServerConfig, log: Logger, sourceCount: n
       // The schema has no cache hints; the default cache-control plugin would still visit every field.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTrace(),
+      // After partialFailuresPlugin: the operation span counts the errors it adds.
+      ...(tracing ? [tracing.plugin] : []),
     ],
     formatError: formatError(log),
     includeStacktraceInErrorResponses: false,

@@ -5,6 +5,7 @@
  * parts (the run index and its sync jobs, metrics) are added here and nowhere else.
  */
 import type { Server } from 'node:http';
+import type { Tracer } from '@opentelemetry/api';
 import { createContext } from '../graph/context';
 import { ChangeStream } from '../model/changes';
 import { LiveReads } from '../model/live';
@@ -22,6 +23,7 @@ import { createApollo } from './apollo';
 import { DEFAULT_SERVER, type IndexConfig, type ServerConfig, type ServerSettings } from './config';
 import { createHandler, HttpListener } from './http';
 import { Lifecycle } from './lifecycle';
+import { createTracing, type TracingOptions } from './telemetry';
 
 export interface GatewayOptions {
   sources: Source[];
@@ -41,6 +43,8 @@ export interface GatewayOptions {
     /** What the store recognises a source's data by (its kind and base URL, never a credential). */
     identityOf(source: Source): SourceIdentity;
   };
+  /** OpenTelemetry traces (telemetry.ts); absent, or without a destination: off. */
+  telemetry?: TracingOptions;
 }
 
 export interface Gateway {
@@ -64,9 +68,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const sources = new SourceSet(options.sources);
   const changes = new ChangeStream(log);
   const writes = new RunWrites(sources, changes);
-  const lifecycle = new Lifecycle(log).add({ name: 'sources', stop: () => Promise.all(sources.all.map((s) => s.close())).then(() => undefined) });
-  const { reads, syncs, generation } = indexParts(options, sources, changes, lifecycle);
-  const apollo = createApollo(settings, log, sources.all.length);
+  const tracing = await createTracing(options.telemetry, log);
+  const lifecycle = new Lifecycle(log);
+  // Added first, stopped last: the final requests' and sync cycles' spans are flushed.
+  if (tracing) lifecycle.add(tracing);
+  lifecycle.add({ name: 'sources', stop: () => Promise.all(sources.all.map((s) => s.close())).then(() => undefined) });
+  const { reads, syncs, generation } = indexParts(options, sources, changes, lifecycle, tracing?.tracer);
+  const apollo = createApollo(settings, log, sources.all.length, tracing);
 
   let listener: HttpListener | undefined;
   const handler = createHandler({
@@ -78,6 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // A source that has never been backfilled would send every read live: not ready until it has.
     notReady: () => [...syncs.values()].filter((s) => !s.usable).map((s) => `source ${s.source.info.id}: run index backfilling (${s.status().state})`),
     ...(generation ? { answers: new AnswerCache(generation), generation } : {}),
+    tracing,
   });
   listener = new HttpListener(handler, log, options.host ?? settings.host, options.port ?? settings.port, settings.readinessDelayMs);
 
@@ -107,6 +116,7 @@ function indexParts(
   sources: SourceSet,
   changes: ChangeStream,
   lifecycle: Lifecycle,
+  tracer: Tracer | undefined,
 ): { reads: ReadService; syncs: ReadonlyMap<string, SourceSync>; generation?: () => number } {
   const index = options.index;
   if (!index?.enabled) return { reads: new LiveReads(sources), syncs: new Map() };
@@ -117,7 +127,7 @@ function indexParts(
   const syncs = new Map<string, SourceSync>();
   for (const source of sources.all) {
     const feed = index.off?.includes(source.info.id) ? undefined : index.feedOf(source);
-    if (feed) syncs.set(source.info.id, new SourceSync(source, feed, store, index, log, shared?.gate));
+    if (feed) syncs.set(source.info.id, new SourceSync(source, feed, store, index, log, shared?.gate, tracer));
   }
   changes.subscribe((change) => {
     const sync = syncs.get(change.sourceId);

@@ -74,6 +74,11 @@ export function configSchema(): Schema {
           budgetShare: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
           postgres: string('postgres://user:password@host:port/database; put the password in ${VAR}.'),
         }),
+        telemetry: object(CONFIG_KEYS.telemetry, {
+          otlpEndpoint: string('OTLP/HTTP collector, e.g. http://collector:4318; traces go to its /v1/traces. Setting it turns tracing on.'),
+          serviceName: string('service.name of the spans (default: OTEL_SERVICE_NAME, else rungraph).'),
+          sampleRatio: { type: 'number', minimum: 0, maximum: 1, description: 'Share of new traces recorded; a continued trace follows its caller.' },
+        }),
       },
       { required: ['sources'] },
     ),

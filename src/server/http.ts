@@ -17,6 +17,7 @@ import type { ServerConfig } from './config';
 import { createExplorer } from './explorer/serve';
 import type { AnswerCache } from './answers';
 import type { Service } from './lifecycle';
+import { isGraphQLPath, type Tracing } from './telemetry';
 
 export interface HandlerParts {
   apollo: ApolloServer<GraphContext>;
@@ -31,13 +32,15 @@ export interface HandlerParts {
   generation?: () => number;
   /** What keeps the gateway from being ready to serve (empty when ready), for /readyz. */
   notReady(): string[];
+  /** With tracing on: each GraphQL request runs in its span (telemetry.ts). */
+  tracing?: Tracing;
 }
 
-export function createHandler({ apollo, settings, log, newContext, draining, answers, generation, notReady }: HandlerParts) {
+export function createHandler({ apollo, settings, log, newContext, draining, answers, generation, notReady, tracing }: HandlerParts) {
   const maxBodyBytes = settings.limits.maxBodyBytes;
   const authorized = apiKeyCheck(settings.apiKeys);
   const explorer = createExplorer();
-  return async (req: IncomingMessage, res: ServerResponse) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     // Liveness: the process answers. Readiness: it should be sent traffic (load balancers, Kubernetes).
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
@@ -81,8 +84,9 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
     const cacheKey = answers?.key(req.method, req.headers.authorization, raw);
     const kept = cacheKey ? answers!.get(cacheKey) : undefined;
     if (kept) {
-      res.writeHead(kept.status, { 'content-type': kept.contentType, 'content-length': Buffer.byteLength(kept.body), 'x-rungraph-answer': 'kept' });
-      return void res.end(kept.body);
+      const body = tracing ? tracing.withTraceId(kept.body) : kept.body;
+      res.writeHead(kept.status, { 'content-type': kept.contentType, 'content-length': Buffer.byteLength(body), 'x-rungraph-answer': 'kept' });
+      return void res.end(body);
     }
     const generationBefore = generation?.();
     const headers = new HeaderMap();
@@ -93,7 +97,7 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
     const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,100}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
     const deadline = Date.now() + settings.requestTimeoutMs;
     const context = newContext(requestId);
-    const response = await withCallContext({ requestId, deadline }, () =>
+    const response = await withCallContext({ requestId, deadline, tracer: tracing?.tracer }, () =>
       apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context }),
     );
     for (const [key, value] of response.headers) res.setHeader(key, value);
@@ -125,7 +129,8 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
       res.end();
     }
   };
-
+  if (!tracing) return handle;
+  return (req: IncomingMessage, res: ServerResponse) => (isGraphQLPath(req) ? tracing.serve(req, res, handle) : handle(req, res));
 }
 
 /**

@@ -101,6 +101,12 @@ function corpus(): Array<[string, unknown]> {
     ['qac host without token', { sources: [qac({ hosts: [{ id: 143 }] })] }],
     ['qac key on testrail', { sources: [tr({ timeZone: 'UTC' })] }],
     ['retries as float', { sources: [tr({ retries: 1.5 })] }],
+    ['telemetry keys', { sources: [tr()], telemetry: { otlpEndpoint: 'http://collector:4318', serviceName: 'qa-graph', sampleRatio: 0.25 } }],
+    ['telemetry sampleRatio 0', { sources: [tr()], telemetry: { sampleRatio: 0 } }],
+    ['telemetry sampleRatio over 1', { sources: [tr()], telemetry: { sampleRatio: 1.5 } }],
+    ['telemetry sampleRatio as text', { sources: [tr()], telemetry: { sampleRatio: 'half' } }],
+    ['telemetry empty serviceName', { sources: [tr()], telemetry: { serviceName: '' } }],
+    ['telemetry unknown key', { sources: [tr()], telemetry: { endpoint: 'http://collector:4318' } }],
   ];
   // Every range edge, inside and out.
   const place: Record<string, (k: string, v: unknown) => unknown> = {
@@ -129,6 +135,7 @@ test('what a schema cannot say is left to the parser, and the schema is looser t
     { sources: [tr()], server: { apiKeys: ['short'] } },
     { sources: [tr({ baseUrl: 'https://u:p@example.testrail.io' })] },
     { sources: [qac({ timeZone: 'Mars/Olympus' })] },
+    { sources: [tr()], telemetry: { otlpEndpoint: 'collector:4318' } },
   ]) {
     expect({ parser: parses(raw), bySchema: valid(schema, raw) }).toEqual({ parser: false, bySchema: true });
   }

@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { startGateway, type Gateway } from '../../src/server/app';
 import { DEFAULT_INDEX, type IndexConfig, type ServerSettings } from '../../src/server/config';
 import { feedOf, identities } from '../../src/server/feeds';
+import type { TracingOptions } from '../../src/server/telemetry';
 import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../../src/sources/registry';
 import { TestRailSimulator, TESTRAIL_DEMO_USER, type TestRailSimulatorOptions } from '../../src/simulators/testrail';
@@ -55,6 +56,8 @@ export interface StackOptions {
    * stack waits until every indexed source is backfilled. Off when absent: every read is live.
    */
   index?: Partial<IndexConfig> & { off?: string[]; waitForBackfill?: boolean };
+  /** Tracing on with these destinations (e.g. an in-memory exporter's processor); off when absent. */
+  telemetry?: TracingOptions;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -126,6 +129,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     batching: options.batching,
     server: options.server,
     index: index && { ...index, feedOf, identityOf: identities(configs) },
+    telemetry: options.telemetry,
   });
   if (index && index.waitForBackfill !== false) await Promise.all([...gateway.syncs.values()].map((s) => s.ready()));
   return {
