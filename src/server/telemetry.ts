@@ -74,7 +74,7 @@ export async function createTracing(options: TracingOptions | undefined, log: Lo
     processors.push(new BatchSpanProcessor(new OTLPTraceExporter(url ? { url } : {})));
   }
   if (processors.length === 0) return undefined;
-  const [{ BasicTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler }, { resourceFromAttributes }] = await Promise.all([
+  const [{ AlwaysOnSampler, BasicTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler }, { resourceFromAttributes }] = await Promise.all([
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/resources'),
   ]);
@@ -82,7 +82,7 @@ export async function createTracing(options: TracingOptions | undefined, log: Lo
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'rungraph' }),
     // A caller's sampling decision (the traceparent's flag) wins; new traces are sampled by ratio.
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio ?? 1) }),
+    sampler: new ParentBasedSampler({ root: (options.sampleRatio ?? 1) >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(options.sampleRatio) }),
     spanProcessors: processors,
   });
   return new Tracing(provider, log);
@@ -106,7 +106,7 @@ export class Tracing implements Service {
 
   /** Runs one /graphql request inside its server span, continuing the caller's trace if it sent one. */
   async serve(req: IncomingMessage, res: ServerResponse, handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<void> {
-    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const parent = req.headers.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, req.headers);
     const span = this.tracer.startSpan(
       `${req.method} /graphql`,
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? 'GET', 'http.route': '/graphql', 'url.path': '/graphql', 'url.scheme': 'http' } },
