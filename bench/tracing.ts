@@ -7,7 +7,10 @@
  * drift on a shared machine falls on both alike. Every request carries a W3C traceparent, as it
  * would behind a traced router.
  *
- *   npm run bench:tracing -- [--rounds 5] [--seconds 3] [--concurrency 32]
+ *   npm run bench:tracing -- [--rounds 5] [--seconds 3] [--concurrency 32] [--sample 1]
+ *
+ * `--sample R` below 1: telemetry.sampleRatio R, and requests come without a traceparent (new
+ * traces, sampled by the ratio; a sampled traceparent would be followed whatever the ratio).
  *
  * Scenarios, each at `--concurrency` connections, the Dashboard operation (first: 25):
  *   computed  run index on, each request naming another caller: every answer computed, no vendor call;
@@ -66,7 +69,7 @@ async function startSink(): Promise<Sink> {
   };
 }
 
-async function gateway(demo: Demo, indexed: boolean, endpoint: string | undefined): Promise<Gateway> {
+async function gateway(demo: Demo, indexed: boolean, endpoint: string | undefined, sampleRatio: number): Promise<Gateway> {
   const sources = demo.sources.map((s) => SOURCE_KINDS[s.kind]!.create(s, silentLogger));
   const started = await startGateway({
     sources,
@@ -76,7 +79,7 @@ async function gateway(demo: Demo, indexed: boolean, endpoint: string | undefine
     index: indexed
       ? { ...DEFAULT_INDEX, path: mkdtempSync(join(tmpdir(), 'rungraph-bench-tracing-')), refreshSeconds: 3600, feedOf, identityOf: identities(demo.sources) }
       : { ...DEFAULT_INDEX, enabled: false, feedOf, identityOf: identities(demo.sources) },
-    telemetry: endpoint ? tracingOptions({ ...DEFAULT_TELEMETRY, otlpEndpoint: endpoint }, {}) : undefined,
+    telemetry: endpoint ? tracingOptions({ ...DEFAULT_TELEMETRY, otlpEndpoint: endpoint, sampleRatio }, {}) : undefined,
   });
   await Promise.all([...started.syncs.values()].map((s) => s.ready()));
   return started;
@@ -84,8 +87,11 @@ async function gateway(demo: Demo, indexed: boolean, endpoint: string | undefine
 
 const agent = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
 
+let withTraceparent = true;
+
 async function post(url: string, body: string, caller: string | undefined, traced: boolean): Promise<void> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01` };
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (withTraceparent) headers.traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
   // The gateways have no API keys: the header changes nothing but the kept-answer key.
   if (caller) headers.authorization = `Bearer ${caller}`;
   const res = await request(url, { method: 'POST', headers, body, dispatcher: agent });
@@ -114,11 +120,13 @@ async function main(): Promise<number> {
   const rounds = numberFlag(argv, 'rounds', 5, 1, 50);
   const seconds = numberFlag(argv, 'seconds', 3, 1, 30);
   const concurrency = numberFlag(argv, 'concurrency', 32, 1, 64);
+  const sample = numberFlag(argv, 'sample', 1, 0, 1);
+  withTraceparent = sample >= 1;
   mirrorSchema();
   const demo = await startDemo();
   const sink = await startSink();
-  const indexed = { off: await gateway(demo, true, undefined), on: await gateway(demo, true, sink.endpoint) };
-  const live = { off: await gateway(demo, false, undefined), on: await gateway(demo, false, sink.endpoint) };
+  const indexed = { off: await gateway(demo, true, undefined, sample), on: await gateway(demo, true, sink.endpoint, sample) };
+  const live = { off: await gateway(demo, false, undefined, sample), on: await gateway(demo, false, sink.endpoint, sample) };
   const body = JSON.stringify({ query: dashboardQuery(), variables: { first: 25 } });
   const targets: Array<[string, boolean]> = [];
   const results: Record<string, unknown> = {};
@@ -145,18 +153,19 @@ async function main(): Promise<number> {
     }
     const ratio = totals.on / totals.off;
     rows.push(['all', '', round(totals.off / (rounds * seconds), 0), round(totals.on / (rounds * seconds), 0), round(ratio, 3)]);
-    console.log(`\n${scenario}: Dashboard (first: 25), ${what}; ${concurrency} connections, ${rounds} rounds × ${seconds} s per contender; "on" = tracing, OTLP/HTTP to a loopback collector\n`);
+    const sampling = sample >= 1 ? 'every request sampled (traceparent sent, sampled)' : `sampleRatio ${sample}, no traceparent`;
+    console.log(`\n${scenario}: Dashboard (first: 25), ${what}; ${concurrency} connections, ${rounds} rounds × ${seconds} s per contender; "on" = tracing, OTLP/HTTP to a loopback collector, ${sampling}\n`);
     console.log(table(['round', 'order', 'off req/s', 'on req/s', 'on/off'], rows));
     const after = await sink.counts();
     const exported = { exports: after.exports - before.exports, kib: round((after.bytes - before.bytes) / 1024, 0) };
     console.log(`  the collector received ${exported.exports} exports, ${exported.kib} KiB`);
-    targets.push([`${scenario}: req/s with tracing on ≥ 0.9 × off: ${round(ratio, 3)}×`, ratio >= 0.9 && exported.exports > 0]);
+    targets.push([`${scenario}: req/s with tracing on (${sample >= 1 ? 'every request sampled' : `sampleRatio ${sample}`}) ≥ 0.9 × off: ${round(ratio, 3)}×`, ratio >= 0.9 && exported.exports > 0]);
     results[scenario] = { rows, ratio, exported };
   }
 
   console.log('\ntargets:');
   for (const [text, pass] of targets) console.log(`  ${pass ? 'PASS' : 'FAIL'}  ${text}`);
-  const path = writeArtifact('bench-tracing.json', { at: new Date().toISOString(), rounds, seconds, concurrency, results, targets });
+  const path = writeArtifact('bench-tracing.json', { at: new Date().toISOString(), rounds, seconds, concurrency, sample, results, targets });
   console.log(`\nresults: ${path}`);
   await Promise.all([indexed.off, indexed.on, live.off, live.on].map((g) => g.stop(1000)));
   sink.stop();
