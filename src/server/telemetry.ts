@@ -71,7 +71,8 @@ export async function createTracing(options: TracingOptions | undefined, log: Lo
   if (options.otlpEndpoint || options.otlpFromEnvironment) {
     const [{ BatchSpanProcessor }, { OTLPTraceExporter }] = await Promise.all([import('@opentelemetry/sdk-trace-base'), import('@opentelemetry/exporter-trace-otlp-http')]);
     const url = options.otlpEndpoint && (/\/v1\/traces$/.test(options.otlpEndpoint) ? options.otlpEndpoint : `${options.otlpEndpoint}/v1/traces`);
-    processors.push(new BatchSpanProcessor(new OTLPTraceExporter(url ? { url } : {})));
+    // An export, its retries included, ends within EXPORT_LIMIT_MS, so stopping never waits on a collector that does not answer.
+    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ ...(url ? { url } : {}), timeoutMillis: EXPORT_LIMIT_MS })));
   }
   if (processors.length === 0) return undefined;
   const [{ AlwaysOnSampler, BasicTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler }, { resourceFromAttributes }] = await Promise.all([
@@ -88,7 +89,8 @@ export async function createTracing(options: TracingOptions | undefined, log: Lo
   return new Tracing(provider, log);
 }
 
-/** How long stopping may wait for the last spans to reach the collector. */
+/** How long one export may take, retries included, and stopping wait for the last spans to reach the collector. */
+const EXPORT_LIMIT_MS = 4_000;
 const FLUSH_LIMIT_MS = 5_000;
 
 export class Tracing implements Service {
@@ -143,11 +145,14 @@ export class Tracing implements Service {
   async stop(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const flushed = await Promise.race([
-      this.provider.shutdown().then(() => true),
+      this.provider.shutdown().then(
+        () => true,
+        () => false,
+      ),
       new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), FLUSH_LIMIT_MS))),
     ]);
     clearTimeout(timer);
-    if (!flushed) this.log.warn({ limitMs: FLUSH_LIMIT_MS }, 'tracing: the last spans did not reach the collector in time and are lost');
+    if (!flushed) this.log.warn({ limitMs: FLUSH_LIMIT_MS }, 'tracing: the last spans could not be sent to the collector and are lost');
   }
 }
 
@@ -190,11 +195,15 @@ const operationSpanPlugin: ApolloServerPlugin<GraphContext> = {
   },
 };
 
-let registered = false;
+/** One registration per process; gateways started at once all wait for it. */
+let registration: Promise<void> | undefined;
 
-async function registerProcessWide(log: Logger): Promise<void> {
-  if (registered) return;
-  registered = true;
+function registerProcessWide(log: Logger): Promise<void> {
+  registration ??= register(log);
+  return registration;
+}
+
+async function register(log: Logger): Promise<void> {
   const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }] = await Promise.all([import('@opentelemetry/context-async-hooks'), import('@opentelemetry/core')]);
   // Each returns false, and changes nothing, when the embedding application registered its own.
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());

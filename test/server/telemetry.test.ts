@@ -285,6 +285,21 @@ describe('OTLP export', () => {
     expect(body).toContain('rungraph-test');
     expect(body).toContain('query Projects');
   });
+
+  test('a collector that cannot be reached costs no request: answers as usual, traceId included, and the gateway stops', async () => {
+    // A port that was free a moment ago and has nothing listening now.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const stack = await startStack({ telemetry: tracingOptions({ ...DEFAULT_TELEMETRY, otlpEndpoint: `http://127.0.0.1:${port}` }, {}) });
+    for (let i = 0; i < 3; i++) {
+      const res = await stack.gql(PROJECTS);
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.extensions.traceId).toMatch(/^[0-9a-f]{32}$/);
+    }
+    await stack.stop();
+  });
 });
 
 describe('when tracing is on', () => {
