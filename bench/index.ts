@@ -21,6 +21,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { Agent, request } from 'undici';
 import { startGateway, type Gateway } from '../src/server/app';
 import { DEFAULT_INDEX } from '../src/server/config';
@@ -42,7 +44,7 @@ interface Instance {
   stop(): Promise<void>;
 }
 
-async function instance(projects: number, runsPerProject: number, latency: number, indexed: boolean): Promise<Instance> {
+async function instance(projects: number, runsPerProject: number, latency: number, indexed: boolean, postgres?: string): Promise<Instance> {
   const sim = new TestRailSimulator({ seed: 'empty' });
   for (let p = 0; p < projects; p++) {
     const project = sim.store.addProject({ name: `Project ${p + 1}`, suite_mode: 1 });
@@ -56,7 +58,9 @@ async function instance(projects: number, runsPerProject: number, latency: numbe
     log: silentLogger,
     host: '127.0.0.1',
     port: 0,
-    index: indexed ? { ...DEFAULT_INDEX, path: mkdtempSync(join(tmpdir(), 'rungraph-bench-index-')), refreshSeconds: 3600, feedOf, identityOf: identities([config]) } : undefined,
+    index: indexed
+      ? { ...DEFAULT_INDEX, path: mkdtempSync(join(tmpdir(), 'rungraph-bench-index-')), refreshSeconds: 3600, ...(postgres ? { postgres } : {}), feedOf, identityOf: identities([config]) }
+      : undefined,
   });
   await Promise.all([...gateway.syncs.values()].map((s) => s.ready()));
   sim.server.latencyMs = latency;
@@ -107,12 +111,45 @@ async function throughput(url: string, query: string, concurrency: number, secon
   return done / seconds;
 }
 
+/** A fresh database on the given server for one run, and its URL; dropped by `drop()`. */
+async function freshDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `rungraph_bench_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const c = new Client({ connectionString: serverUrl });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** p50s of two servers measured in alternating blocks, so drift on a noisy machine hits both alike. */
+async function interleavedP50(urls: readonly string[], query: string, n: number): Promise<number[]> {
+  const times = urls.map(() => [] as number[]);
+  for (const url of urls) for (let i = 0; i < 5; i++) await post(url, query, undefined, `warm-${i}-${Math.random()}`);
+  for (let done = 0; done < n; done += 5) {
+    for (let u = 0; u < urls.length; u++) {
+      for (let i = done; i < Math.min(n, done + 5); i++) times[u].push(await post(urls[u], query, undefined, `p50-${i}-${Math.random()}`));
+    }
+  }
+  return times.map((t) => percentile(t, 50));
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const latency = numberFlag(argv, 'latency', 20, 0, 1000);
   const queries = numberFlag(argv, 'queries', 40, 5, 1000);
   const concurrency = numberFlag(argv, 'concurrency', 20, 1, 64);
   const seconds = numberFlag(argv, 'seconds', 3, 1, 30);
+  const at = argv.indexOf('--postgres');
+  const postgres = (at >= 0 ? argv[at + 1] : undefined) ?? process.env.RUNGRAPH_BENCH_POSTGRES ?? process.env.RUNGRAPH_TEST_POSTGRES;
+  const noPostgres = argv.includes('--no-postgres');
   mirrorSchema();
   const targets: Array<[string, boolean]> = [];
 
@@ -161,9 +198,51 @@ async function main(): Promise<number> {
   targets.push([`INDEXED req/s ≥ 0.7 × { __typename }: ${round(indexedRps / trivial, 2)}×`, indexedRps >= 0.7 * trivial]);
   targets.push([`repeated query req/s ≥ 1.5 × { __typename }: ${round(repeatedRps / trivial, 2)}×`, repeatedRps >= 1.5 * trivial]);
 
+  // stores
+  let stores: Record<string, number> | undefined;
+  if (postgres && !noPostgres) {
+    const db = await freshDatabase(postgres);
+    try {
+      const embedded = await instance(50, 20, latency, true);
+      const shared = await instance(50, 20, latency, true, db.url);
+      shared.sim.server.resetCounts();
+      const [embeddedP50, sharedP50] = await interleavedP50([embedded.url, shared.url], ISSUE_QUERY, queries);
+      // req/s in the order embedded, PostgreSQL, PostgreSQL, embedded: each the mean of its two
+      // rounds, after a second of the same load on each, discarded.
+      await throughput(embedded.url, ISSUE_QUERY, concurrency, 1, true);
+      await throughput(shared.url, ISSUE_QUERY, concurrency, 1, true);
+      const e1 = await throughput(embedded.url, ISSUE_QUERY, concurrency, seconds, true);
+      const s1 = await throughput(shared.url, ISSUE_QUERY, concurrency, seconds, true);
+      const s2 = await throughput(shared.url, ISSUE_QUERY, concurrency, seconds, true);
+      const e2 = await throughput(embedded.url, ISSUE_QUERY, concurrency, seconds, true);
+      const embeddedRps = (e1 + e2) / 2;
+      const sharedRps = (s1 + s2) / 2;
+      const calls = shared.sim.server.count();
+      await Promise.all([embedded.stop(), shared.stop()]);
+      stores = { embeddedP50, sharedP50, embeddedRps, sharedRps };
+      console.log(`\nstores: TestRail 50 projects × 20 runs, ${latency} ms per vendor call; the issue's query, INDEXED, computed each time; ${queries} sequential queries for p50, ${concurrency} connections for ${seconds} s for req/s\n`);
+      console.log(
+        table(
+          ['measure', 'embedded store', 'PostgreSQL store', 'PostgreSQL ÷ embedded'],
+          [
+            ['p50 ms', round(embeddedP50, 2), round(sharedP50, 2), round(sharedP50 / embeddedP50, 2)],
+            ['req/s', round(embeddedRps, 0), round(sharedRps, 0), round(sharedRps / embeddedRps, 2)],
+          ],
+        ),
+      );
+      targets.push([`PostgreSQL store p50 ≤ 2 × embedded store p50: ${round(sharedP50 / embeddedP50, 2)}×`, sharedP50 <= 2 * embeddedP50]);
+      targets.push([`PostgreSQL store: 0 vendor calls per indexed query (${calls} in all)`, calls === 0]);
+    } finally {
+      await db.drop();
+    }
+  } else {
+    console.log(`\nstores: not run (${noPostgres ? '--no-postgres' : 'no PostgreSQL: give --postgres URL or set RUNGRAPH_BENCH_POSTGRES'})`);
+    if (!noPostgres) targets.push(['PostgreSQL store column: not run (no PostgreSQL URL)', false]);
+  }
+
   console.log('\ntargets:');
   for (const [text, pass] of targets) console.log(`  ${pass ? 'PASS' : 'FAIL'}  ${text}`);
-  const path = writeArtifact('bench-index.json', { at: new Date().toISOString(), latency, queries, concurrency, seconds, scale, indexedP50, liveP50, trivial, indexedRps, repeatedRps, targets });
+  const path = writeArtifact('bench-index.json', { at: new Date().toISOString(), latency, queries, concurrency, seconds, scale, indexedP50, liveP50, trivial, indexedRps, repeatedRps, stores, targets });
   console.log(`\nresults: ${path}`);
   await agent.close();
   return targets.every(([, pass]) => pass) ? 0 : 1;

@@ -14,6 +14,7 @@ import { checkSources } from './server/startup';
 import { tracingOptions } from './server/telemetry';
 import { feedOf, identities } from './server/feeds';
 import { SOURCE_KINDS } from './sources/registry';
+import { SharedBudgets } from './http/traffic';
 
 const USAGE = `usage: rungraph [--config FILE | --demo]
        rungraph check-config FILE
@@ -96,12 +97,15 @@ async function main(): Promise<void> {
   }
   config = portOverride(config);
 
-  // The sync's share of each source's rate budget (index.budgetShare) is part of that source's traffic policy.
-  const sources = config.sources.map((s) => SOURCE_KINDS[s.kind]!.create({ ...s, policy: { ...s.policy, syncShare: config.index.budgetShare } }, log));
+  // The sync's share of each source's rate budget (index.budgetShare) is part of that source's
+  // traffic policy, and so is where a budget shared by the replicas comes from (index.postgres).
+  const budgets = new SharedBudgets();
+  const sources = config.sources.map((s) => SOURCE_KINDS[s.kind]!.create({ ...s, policy: { ...s.policy, syncShare: config.index.budgetShare, budgets } }, log));
   let gateway;
   try {
     gateway = await startGateway({
       sources,
+      budgets,
       log,
       server: config.server,
       index: { ...config.index, off: config.sources.filter((s) => s.index === false).map((s) => s.id), feedOf, identityOf: identities(config.sources) },

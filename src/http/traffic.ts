@@ -3,8 +3,13 @@
  * bucket), a concurrency cap and a retry budget, held together per source by TrafficControl. Every
  * call a source makes goes through its one TrafficControl, whatever API or credentials the call
  * uses, so a source's budget is the source's; and one vendor's bad day never slows the others.
+ *
+ * The rate budget is a seam (RateBudget): by default this process's own token bucket; with several
+ * replicas on one PostgreSQL (index.postgres) the composition root plugs in a budget all replicas
+ * share (SharedBudgets below; the PostgreSQL side is src/store/postgres-budget.ts).
  */
 import { ErrorCode, GatewayError } from '../model/errors';
+import { currentCallContext } from './context';
 
 export interface TrafficPolicy {
   /** Per upstream call (headers and body each), ms. */
@@ -29,6 +34,8 @@ export interface TrafficPolicy {
   maxResponseBytes: number;
   /** The share of the rate budget the run index's sync may take (index.budgetShare); live reads and writes keep the rest. */
   syncShare: number;
+  /** Not a config key: where a budget shared with other replicas comes from, when the gateway has one (index.postgres). */
+  budgets?: SharedBudgets;
 }
 
 export const DEFAULT_POLICY: TrafficPolicy = {
@@ -112,34 +119,81 @@ export class CircuitBreaker {
 }
 
 /**
- * A token bucket: `burst` tokens, refilled at `perMinute` a minute. `take()` waits, first come
- * first served, so a heavy query queues instead of provoking a 429 storm.
+ * What a request takes before it leaves: resolves true once it may go, or false when `deadline`
+ * (epoch ms) came first — then nothing was taken and the request must not be sent.
  */
-export class TokenBucket {
+export interface RateBudget {
+  take(deadline?: number): Promise<boolean>;
+}
+
+/**
+ * The bucket that keeps a budget of `requestsPerMinute` in every 60 s window, as the vendor counts
+ * them. A token bucket of capacity B refilled at R a minute lets B + R through in a minute (B at
+ * once, then R), so one refilled at the whole budget would overshoot by its burst. This one holds
+ * B = `burst` (default a tenth of the budget, at most half of it, since what the burst takes the
+ * rate gives up) and refills at (requestsPerMinute − B) · 60/61 a minute: even a 61 s window of
+ * departures holds fewer than B + (requestsPerMinute − B) = requestsPerMinute, so requests that
+ * bunch up by up to a second on their way (a busy event loop, the network, the database's answer)
+ * still arrive within budget in every 60 s window the vendor sees. The 61st second costs about 2%
+ * of the rate after the burst.
+ */
+export function windowedBucket(requestsPerMinute: number, burst: number | null): { capacity: number; perMinute: number } {
+  const capacity = Math.max(1, Math.min(Math.floor(burst ?? requestsPerMinute / 10), Math.floor(requestsPerMinute / 2)));
+  // Below 2 a minute the one-token burst leaves no room: a trickle of at most half a token a minute keeps it within.
+  return { capacity, perMinute: Math.max(((requestsPerMinute - capacity) * 60) / 61, Math.min(requestsPerMinute / 2, 0.5)) };
+}
+
+interface Waiter {
+  resolve(ok: boolean): void;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * A token bucket: `capacity` tokens, refilled at `perMinute` a minute (windowedBucket gives both
+ * for a budget). `take()` waits, first come first served, so a heavy query queues instead of
+ * provoking a 429 storm; a waiter whose deadline passes leaves the queue without a token.
+ */
+export class TokenBucket implements RateBudget {
   private tokens: number;
   private last: number;
-  private readonly queue: Array<() => void> = [];
+  private readonly queue: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly perMinute: number,
     private readonly capacity: number,
     private readonly now: () => number = Date.now,
+    /** Tokens at the start (default full). */
+    initial = capacity,
   ) {
-    this.tokens = capacity;
+    this.tokens = Math.min(capacity, initial);
     this.last = now();
   }
 
-  take(): Promise<void> {
-    this.refill();
-    if (this.queue.length === 0 && this.tokens >= 1) {
-      this.tokens -= 1;
-      return Promise.resolve();
-    }
+  take(deadline?: number): Promise<boolean> {
+    if (this.tryTake()) return Promise.resolve(true);
+    if (deadline !== undefined && deadline <= this.now()) return Promise.resolve(false);
     return new Promise((resolve) => {
-      this.queue.push(resolve);
+      const waiter: Waiter = { resolve };
+      if (deadline !== undefined) {
+        waiter.timer = setTimeout(() => {
+          const at = this.queue.indexOf(waiter);
+          if (at >= 0) this.queue.splice(at, 1);
+          resolve(false);
+        }, deadline - this.now());
+        waiter.timer.unref?.();
+      }
+      this.queue.push(waiter);
       this.schedule();
     });
+  }
+
+  /** A token now if one is there and nobody is waiting before us; never waits. */
+  tryTake(): boolean {
+    this.refill();
+    if (this.queue.length > 0 || this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 
   get waiting(): number {
@@ -153,16 +207,18 @@ export class TokenBucket {
   }
 
   private schedule(): void {
-    if (this.timer) return;
+    if (this.timer || this.queue.length === 0) return;
     const wait = Math.max(1, Math.ceil(((1 - this.tokens) * 60_000) / this.perMinute));
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.refill();
       while (this.queue.length > 0 && this.tokens >= 1) {
         this.tokens -= 1;
-        this.queue.shift()!();
+        const waiter = this.queue.shift()!;
+        clearTimeout(waiter.timer);
+        waiter.resolve(true);
       }
-      if (this.queue.length > 0) this.schedule();
+      this.schedule();
     }, wait);
     this.timer.unref?.();
   }
@@ -227,6 +283,46 @@ export function trafficPolicy(given: Partial<TrafficPolicy> = {}): TrafficPolicy
 /** The sync's requests in flight at once (decisions.md, "Budget": at most 2 per source). */
 const SYNC_IN_FLIGHT = 2;
 
+/** A source's budget as its replica's config gives it, for a budget shared with other replicas. */
+export interface BudgetRule {
+  sourceId: string;
+  requestsPerMinute: number;
+  /** As configured; null: the default (windowedBucket). */
+  burst: number | null;
+}
+
+/** Where shared budgets come from (src/store/postgres-budget.ts: one kept in PostgreSQL). */
+export interface BudgetProvider {
+  budget(rule: BudgetRule): RateBudget;
+}
+
+/**
+ * The sources of one gateway and the budget they may share with other replicas. Sources are built
+ * (and their TrafficControls with them) before the gateway opens its store, so each TrafficControl
+ * with a rate budget joins here at construction, and the composition root plugs a provider in once
+ * it has one — only with index.postgres — and unplugs it at stop (back to the local buckets).
+ */
+export class SharedBudgets {
+  private readonly members: TrafficControl[] = [];
+
+  join(control: TrafficControl): void {
+    this.members.push(control);
+  }
+
+  /** The rules of the sources that have a rate budget. */
+  get rules(): BudgetRule[] {
+    return this.members.flatMap((c) => (c.rule ? [c.rule] : []));
+  }
+
+  plug(provider: BudgetProvider): void {
+    for (const control of this.members) if (control.rule) control.shareBudget(provider.budget(control.rule));
+  }
+
+  unplug(): void {
+    for (const control of this.members) control.shareBudget(undefined);
+  }
+}
+
 /**
  * One source's traffic policy in force: its breaker, rate budget, concurrency cap and retry
  * budget, shared by every call the source makes. QAComplete calls its user API with the user's
@@ -237,8 +333,12 @@ const SYNC_IN_FLIGHT = 2;
 export class TrafficControl {
   readonly policy: TrafficPolicy;
   readonly breaker: CircuitBreaker;
+  /** The source's budget as configured, or undefined for none. */
+  readonly rule: BudgetRule | undefined;
   private readonly slots: Semaphore;
-  private readonly bucket: TokenBucket | undefined;
+  private readonly localBudget: TokenBucket | undefined;
+  /** The local bucket, or one shared with other replicas (SharedBudgets). */
+  private budget: RateBudget | undefined;
   private readonly retryBudget = new RetryBudget();
   /** The sync's own lane (decisions.md, Budget): at most 2 of its requests in flight, at most its share of the rate. */
   private readonly syncSlots = new Semaphore(SYNC_IN_FLIGHT);
@@ -252,11 +352,20 @@ export class TrafficControl {
     this.breaker = new CircuitBreaker(sourceId, this.policy.breakerFailures, this.policy.breakerCooldownMs);
     this.slots = new Semaphore(this.policy.concurrency);
     const rpm = this.policy.requestsPerMinute;
-    if (rpm !== null) this.bucket = new TokenBucket(rpm, this.policy.burst ?? Math.max(1, Math.floor(rpm / 10)));
     if (rpm !== null) {
-      const share = rpm * this.policy.syncShare;
-      this.syncBucket = new TokenBucket(share, Math.max(1, Math.floor((this.policy.burst ?? rpm / 10) * this.policy.syncShare)));
+      this.rule = { sourceId, requestsPerMinute: rpm, burst: this.policy.burst };
+      const whole = windowedBucket(rpm, this.policy.burst);
+      this.budget = this.localBudget = new TokenBucket(whole.perMinute, whole.capacity);
+      // Only the sync leader syncs, so the share's bucket can stay local even when the budget is shared.
+      const share = windowedBucket(rpm * this.policy.syncShare, Math.floor((this.policy.burst ?? rpm / 10) * this.policy.syncShare));
+      this.syncBucket = new TokenBucket(share.perMinute, share.capacity);
     }
+    this.policy.budgets?.join(this);
+  }
+
+  /** Takes from `budget` from now on (a budget shared with other replicas); undefined: the local bucket again. */
+  shareBudget(budget: RateBudget | undefined): void {
+    if (this.rule) this.budget = budget ?? this.localBudget;
   }
 
   /** Lets one attempt start, or throws CircuitOpenError; an admitted attempt counts for the retry budget. */
@@ -268,19 +377,21 @@ export class TrafficControl {
   /**
    * Runs `send` in a concurrency slot, once the rate budget allows. The token is taken inside the
    * slot, right before the request leaves: a token taken while waiting for a slot would let
-   * requests pile up and then go out in a burst.
+   * requests pile up and then go out in a burst. A request whose deadline passes while it waits
+   * for the budget is not sent (GATEWAY_TIMEOUT), and took no token from it.
    */
   run<T>(send: () => Promise<T>, lane?: 'sync'): Promise<T> {
+    const deadline = currentCallContext()?.deadline;
     const go = () =>
       this.slots.run(async () => {
-        if (this.bucket) await this.bucket.take();
+        if (this.budget && !(await this.budget.take(deadline))) throw this.outOfTime();
         return send();
       });
     if (lane !== 'sync') return go();
     // A sync request waits for its share outside the source's concurrency slots, so a throttled
     // sync never holds a slot live reads could use; then it takes from the whole budget like everyone.
     return this.syncSlots.run(async () => {
-      if (this.syncBucket) await this.syncBucket.take();
+      if (this.syncBucket && !(await this.syncBucket.take(deadline))) throw this.outOfTime();
       return go();
     });
   }
@@ -288,5 +399,14 @@ export class TrafficControl {
   /** Takes one retry from the retry budget, or answers false when it is spent. */
   tryRetry(): boolean {
     return this.retryBudget.tryRetry();
+  }
+
+  private outOfTime(): GatewayError {
+    return new GatewayError(
+      ErrorCode.GATEWAY_TIMEOUT,
+      `This request used up its time budget (server.requestTimeoutMs) waiting for ${this.sourceId}'s rate budget ` +
+        `(rateLimit.requestsPerMinute ${this.policy.requestsPerMinute}); the call was not sent.`,
+      { source: this.sourceId },
+    );
   }
 }

@@ -19,7 +19,7 @@ export class LiveReads implements ReadService {
   constructor(private readonly sources: SourceSet) {}
 
   syncStatus(): SyncStatus {
-    return { state: 'OFF', syncedAt: null, indexedRuns: 0, backfillProgress: null, lastError: null };
+    return { state: 'OFF', syncedAt: null, indexedRuns: 0, backfillProgress: null, lastError: null, leader: null };
   }
 
   pageRuns(scope: RequestScope, query: RunListQuery): RunPage | Promise<RunPage> {

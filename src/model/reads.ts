@@ -34,6 +34,8 @@ export interface SyncStatus {
   backfillProgress: number | null;
   /** Code and message, never a credential. */
   lastError: string | null;
+  /** The replica that leads the source's sync, with a shared index; otherwise null. */
+  leader: string | null;
 }
 
 /** Where each source stands in a walk; a source that is absent has not started. */

@@ -6,6 +6,7 @@
  */
 import type { Server } from 'node:http';
 import type { Tracer } from '@opentelemetry/api';
+import type { SharedBudgets } from '../http/traffic';
 import { createContext } from '../graph/context';
 import { ChangeStream } from '../model/changes';
 import { LiveReads } from '../model/live';
@@ -34,6 +35,11 @@ export interface GatewayOptions {
   port?: number;
   /** Off only for the benchmark's naive contender. */
   batching?: boolean;
+  /**
+   * The sources' rate budgets (each source's policy `budgets`): with index.postgres every replica
+   * takes from one budget per source kept in PostgreSQL; otherwise each keeps its local bucket.
+   */
+  budgets?: SharedBudgets;
   /** The run index; absent or `enabled: false`: every read is live. */
   index?: IndexConfig & {
     /** Sources configured with `index: false`. */
@@ -67,13 +73,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const settings: ServerConfig = { ...DEFAULT_SERVER, ...options.server, limits: { ...DEFAULT_SERVER.limits, ...options.server?.limits } };
   const sources = new SourceSet(options.sources);
   const changes = new ChangeStream(log);
-  const writes = new RunWrites(sources, changes);
   const tracing = await createTracing(options.telemetry, log);
   const lifecycle = new Lifecycle(log);
   // Added first, stopped last: the final requests' and sync cycles' spans are flushed.
   if (tracing) lifecycle.add(tracing);
   lifecycle.add({ name: 'sources', stop: () => Promise.all(sources.all.map((s) => s.close())).then(() => undefined) });
-  const { reads, syncs, generation } = indexParts(options, sources, changes, lifecycle, tracing?.tracer);
+  const { reads, syncs, generation, settle } = indexParts(options, sources, changes, lifecycle, tracing?.tracer);
+  const writes = new RunWrites(sources, changes, settle);
   const apollo = createApollo(settings, log, sources.all.length, tracing);
 
   let listener: HttpListener | undefined;
@@ -111,19 +117,33 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
  * source (started once the store is open, stopped before it closes), the indexed read service, and
  * the write-through that applies every accepted write to the index before the mutation answers.
  */
+const SETTLE_MS = 3_000;
+
 function indexParts(
   options: GatewayOptions,
   sources: SourceSet,
   changes: ChangeStream,
   lifecycle: Lifecycle,
   tracer: Tracer | undefined,
-): { reads: ReadService; syncs: ReadonlyMap<string, SourceSync>; generation?: () => number } {
+): { reads: ReadService; syncs: ReadonlyMap<string, SourceSync>; generation?: () => number; settle?: () => Promise<unknown> } {
   const index = options.index;
   if (!index?.enabled) return { reads: new LiveReads(sources), syncs: new Map() };
   const { log } = options;
   // index.postgres: the store shared by every replica, and one sync leader per source among them (issue #15).
   const shared = index.postgres ? sharedIndex({ url: index.postgres, log }) : undefined;
   const store = shared?.store ?? new EmbeddedStore(index.path, log);
+  const budgets = options.budgets;
+  if (shared && budgets && budgets.rules.length > 0) {
+    budgets.plug(shared.budgets);
+    lifecycle.add({
+      name: 'shared rate budget',
+      start: async () => shared.budgets.start(),
+      stop: async () => {
+        budgets.unplug();
+        await shared.budgets.stop();
+      },
+    });
+  }
   const syncs = new Map<string, SourceSync>();
   for (const source of sources.all) {
     const feed = index.off?.includes(source.info.id) ? undefined : index.feedOf(source);
@@ -147,5 +167,15 @@ function indexParts(
       start: async () => syncs.forEach((s) => s.start()),
       stop: (graceMs) => Promise.all([...syncs.values()].map((s) => s.stop(Math.min(graceMs, 2_000)))).then(() => undefined),
     });
-  return { reads: new IndexedReads(sources, store, syncs), syncs, generation: () => store.generation };
+  // A shared index answers a mutation once its write is committed and handed to every replica
+  // (read-your-writes on any replica, issue #15). PostgreSQL slow or away: after 3 s the
+  // mutation answers anyway, and with PostgreSQL known to be down it does not wait at all; the
+  // write stays queued and this replica's view already has it.
+  const settle = shared
+    ? async () => {
+        if (!shared.store.health().connected || (await shared.store.flush(SETTLE_MS))) return;
+        log.warn({ waitedMs: SETTLE_MS }, `run index: a write was not in PostgreSQL within ${SETTLE_MS / 1000} s; the mutation answers anyway, and other replicas show the write once PostgreSQL has it`);
+      }
+    : undefined;
+  return { reads: new IndexedReads(sources, store, syncs), syncs, generation: () => store.generation, settle };
 }

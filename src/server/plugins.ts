@@ -57,6 +57,8 @@ export const syncExtensionsPlugin: ApolloServerPlugin<GraphContext> = {
             state: status.state,
             syncedAt: status.syncedAt === null ? null : formatted(status.syncedAt),
             lagSeconds: status.syncedAt === null ? null : Math.max(0, Math.floor(now - status.syncedAt)),
+            // With a shared index: which replica runs this source's sync.
+            ...(status.leader === null ? {} : { leader: status.leader }),
           };
         });
         const result = response.body.singleResult;

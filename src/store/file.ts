@@ -33,6 +33,12 @@ export interface SyncRecord {
   /** Epoch seconds of the last full sweep. */
   sweptAt: number | null;
   watermarks: unknown;
+  /**
+   * With a shared store, what the leading replica says of the cycle under way, so every replica
+   * reports it: why the last cycle failed (cleared by the next success) and the backfill's progress.
+   */
+  lastError?: string | null;
+  progress?: number | null;
 }
 
 export type LogRecord =

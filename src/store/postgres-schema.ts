@@ -16,11 +16,16 @@
  *   purged after an hour), with the `seq` of its last change; indexed by `seq` for catch-up.
  *   Reads never query runs by page (every replica answers from its memory view), so there is no
  *   index on the run order; a direct page query would need one on (source, created_at DESC, …).
+ * - `rungraph_budgets` (version 2): per source the rate budget every replica takes from
+ *   (postgres-budget.ts): its token bucket (capacity, refill per minute, tokens at `at`), and
+ *   `rungraph_budget_take(source, wanted)`, which takes up to `wanted` tokens in one statement on
+ *   the database's clock. `rungraph_budget_replicas`: per source and replica the budget its config
+ *   gives and when it was last seen, from which the bucket's size and the fallback share are set.
  */
 import type { Pool } from 'pg';
 import type { Logger } from '../model/source';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 /** Advisory lock keys (two int4s): the first names rungraph's use, the second the object. */
 export const LOCK_CLASS_MIGRATE = 0x52474d47; // 'RGMG'
 export const LOCK_CLASS_LEADER = 0x52474c44; // 'RGLD'
@@ -57,6 +62,51 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
         PRIMARY KEY (source, key)
       );
       CREATE INDEX rungraph_runs_seq ON rungraph_runs (seq, source, key);
+    `,
+  },
+  {
+    version: 2,
+    name: 'rate budget shared by every replica',
+    sql: `
+      CREATE TABLE rungraph_budgets (
+        source text PRIMARY KEY,
+        requests_per_minute double precision NOT NULL,
+        capacity double precision NOT NULL,
+        per_minute double precision NOT NULL,
+        tokens double precision NOT NULL,
+        at timestamptz NOT NULL
+      );
+      CREATE TABLE rungraph_budget_replicas (
+        source text NOT NULL,
+        replica text NOT NULL,
+        requests_per_minute double precision NOT NULL,
+        burst integer,
+        seen_at timestamptz NOT NULL,
+        PRIMARY KEY (source, replica)
+      );
+      -- One statement per take, so it is atomic on its own: the row lock orders replicas taking at
+      -- once, and the clock is read after the lock is held (clock_timestamp, not the statement's now()).
+      -- granted -1: the source has no bucket yet.
+      CREATE FUNCTION rungraph_budget_take(p_source text, p_wanted integer, OUT granted integer, OUT wait_ms integer) AS $$
+      DECLARE
+        b rungraph_budgets%ROWTYPE;
+        t timestamptz;
+        level double precision;
+      BEGIN
+        SELECT * INTO b FROM rungraph_budgets WHERE source = p_source FOR UPDATE;
+        IF NOT FOUND THEN
+          granted := -1;
+          wait_ms := 0;
+          RETURN;
+        END IF;
+        t := clock_timestamp();
+        level := least(b.capacity, b.tokens + greatest(0, extract(epoch FROM t - b.at)::double precision) * b.per_minute / 60);
+        granted := greatest(0, least(p_wanted, floor(level)))::integer;
+        level := level - granted;
+        UPDATE rungraph_budgets SET tokens = level, at = greatest(b.at, t) WHERE source = p_source;
+        wait_ms := CASE WHEN level >= 1 THEN 0 ELSE ceil((1 - level) * 60000 / b.per_minute)::integer END;
+      END
+      $$ LANGUAGE plpgsql;
     `,
   },
 ];

@@ -22,6 +22,7 @@
 import { Client } from 'pg';
 import type { Logger } from '../model/source';
 import { PostgresStore, type PostgresStoreOptions } from '../store/postgres';
+import { PostgresBudgets } from '../store/postgres-budget';
 import { describeConnection, isConnectionError, LOCK_CLASS_LEADER, reasonOf } from '../store/postgres-schema';
 
 /** What a SourceSync asks before it runs a cycle (sync.ts). */
@@ -139,7 +140,8 @@ export class LeaderElector implements SyncGate {
            FROM unnest($2::text[], $3::int[]) AS u(id, k))
          SELECT t.id, t.mine,
            (SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-             WHERE l.locktype = 'advisory' AND l.classid = $1::int::oid AND l.objid = t.k::oid AND l.objsubid = 2 AND l.granted LIMIT 1) AS holder
+             WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND l.classid = $1::int::oid AND l.objid = t.k::oid AND l.objsubid = 2 AND l.granted LIMIT 1) AS holder
          FROM tried t`,
         [LOCK_CLASS_LEADER, ids, ids.map(lockKey), [...this.held]],
       );
@@ -222,10 +224,13 @@ export class LeaderElector implements SyncGate {
   }
 }
 
-/** The shared index of one replica: the PostgreSQL store and the leader election, wired together. */
-export function sharedIndex(options: Omit<PostgresStoreOptions, 'replicaId'> & { replicaId?: string; pollMs?: number }): { store: PostgresStore; gate: LeaderElector } {
+/**
+ * The shared parts of one replica: the PostgreSQL store, the leader election and the rate budgets
+ * every replica takes from (postgres-budget.ts), wired together under one replica id.
+ */
+export function sharedIndex(options: Omit<PostgresStoreOptions, 'replicaId'> & { replicaId?: string; pollMs?: number }): { store: PostgresStore; gate: LeaderElector; budgets: PostgresBudgets } {
   const store = new PostgresStore(options);
   const gate = new LeaderElector({ url: options.url, replicaId: store.replicaId, log: options.log, pollMs: options.pollMs, beforeLead: () => store.catchUp() });
   store.onRemoteChange((sourceId) => gate.changed(sourceId));
-  return { store, gate };
+  return { store, gate, budgets: new PostgresBudgets({ url: options.url, log: options.log, replicaId: store.replicaId }) };
 }

@@ -18,7 +18,7 @@ import type { IndexStore } from '../store/store';
 import { keyString } from '../store/memory';
 import type { SourceSync } from './sync';
 
-const OFF: SyncStatus = { state: 'OFF', syncedAt: null, indexedRuns: 0, backfillProgress: null, lastError: null };
+const OFF: SyncStatus = { state: 'OFF', syncedAt: null, indexedRuns: 0, backfillProgress: null, lastError: null, leader: null };
 
 export class IndexedReads implements ReadService {
   private readonly vendors: LiveReads;

@@ -32,6 +32,10 @@ export interface SyncSettings {
 const CYCLE_DEADLINE_MS = 6 * 3600_000;
 /** How often a long backfill reports its progress in the log. */
 const PROGRESS_EVERY_MS = 5_000;
+/** How far the vendor's clock may be behind ours when a sweep judges a run it did not see (seconds). */
+const SWEEP_CLOCK_MARGIN_S = 120;
+/** A source's record before its first backfill ends (only a shared store's leader writes one, to report progress or a failure). */
+const NO_RECORD: SyncRecord = { backfilled: false, syncedAt: null, sweptAt: null, watermarks: null };
 
 export class SourceSync {
   private backfillProgress: number | null = null;
@@ -84,12 +88,21 @@ export class SourceSync {
   }
 
   status(): SyncStatus {
+    const state = this.state();
+    const indexedRuns = this.store.view(this.id).size;
+    const leader = this.leader();
+    if (this.gate && !this.gate.leads(this.id)) {
+      // Another replica leads (or none does yet): what its record says.
+      const record = this.record;
+      return { state, syncedAt: this.syncedAt, indexedRuns, backfillProgress: state === 'BACKFILLING' ? record?.progress ?? 0 : null, lastError: record?.lastError ?? null, leader };
+    }
     return {
-      state: this.state(),
+      state,
       syncedAt: this.syncedAt,
-      indexedRuns: this.store.view(this.id).size,
+      indexedRuns,
       backfillProgress: this.phase === 'backfilling' ? this.backfillProgress ?? 0 : null,
       lastError: this.phase === 'failing' ? this.lastError : null,
+      leader,
     };
   }
 
@@ -123,6 +136,7 @@ export class SourceSync {
 
   /** Where another replica leads: the shared record's state (its cycles, its watermarks). */
   private sharedState(): SyncState {
+    if (this.record?.lastError) return 'FAILING';
     if (!this.usable) return 'BACKFILLING';
     const syncedAt = this.syncedAt;
     if (syncedAt === null || Date.now() / 1000 - syncedAt > 2 * this.settings.refreshSeconds + 5) return 'STALE';
@@ -216,7 +230,7 @@ export class SourceSync {
         this.store.setHosts(this.id, hosts);
         if (kind === 'refresh') {
           const watermarks = await this.feed.refresh(scope, record!.watermarks, this.known(), this.sink());
-          this.store.setSync(this.id, { ...record!, syncedAt: startedAt, watermarks });
+          this.store.setSync(this.id, { backfilled: true, syncedAt: startedAt, sweptAt: record!.sweptAt, watermarks });
         } else {
           const watermarks = await this.backfill(scope, kind === 'sweep', started);
           this.store.setSync(this.id, { backfilled: true, syncedAt: startedAt, sweptAt: startedAt, watermarks });
@@ -236,6 +250,8 @@ export class SourceSync {
       this.lastError = `${failure.code}: ${failure.message}`;
       span?.setAttributes({ 'rungraph.sync.outcome': 'failed', 'rungraph.sync.calls': this.calls - callsBefore, 'error.type': failure.code });
       span?.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+      // Every replica reports the leader's failure from the shared record (cleared by the next success).
+      if (this.gate) this.store.setSync(this.id, { ...(this.record ?? NO_RECORD), progress: null, lastError: this.lastError });
       this.log.warn({ source: this.id, cycle: kind, code: failure.code, ms: Date.now() - started, calls: this.calls - callsBefore, ...traceFields }, `run index ${kind} failed for ${this.id}; the index keeps serving what it has: ${failure.message}`);
     } finally {
       this.touchedDuringSweep = undefined;
@@ -264,6 +280,7 @@ export class SourceSync {
         this.backfillProgress = total ? Math.min(1, done / total) : null;
         if (Date.now() - lastLog >= PROGRESS_EVERY_MS) {
           lastLog = Date.now();
+          if (this.gate) this.store.setSync(this.id, { ...(this.record ?? NO_RECORD), progress: this.backfillProgress });
           const seconds = (Date.now() - started) / 1000;
           const eta = total && done > 0 ? Math.round((seconds / done) * (total - done)) : null;
           this.log.info(
@@ -275,7 +292,13 @@ export class SourceSync {
     };
     const watermarks = await this.feed.backfill(scope, sink);
     const touched = this.touchedDuringSweep;
-    const gone = [...this.store.view(this.id).runs()].filter((r) => !seen.has(keyString(r.key)) && !touched.has(keyString(r.key))).map((r) => r.key);
+    // A run created after the full read began may be missing from it for no fault of its own: one
+    // added through another replica (a write this replica's touched set never sees) is kept; the
+    // margin allows for the vendor's clock. Refreshes and the next sweep settle such runs.
+    const bornAfter = started / 1000 - SWEEP_CLOCK_MARGIN_S;
+    const gone = [...this.store.view(this.id).runs()]
+      .filter((r) => !seen.has(keyString(r.key)) && !touched.has(keyString(r.key)) && !(r.createdAt !== null && r.createdAt >= bornAfter))
+      .map((r) => r.key);
     this.store.deleteRuns(this.id, gone);
     this.backfillProgress = null;
     return watermarks;

@@ -3,7 +3,7 @@
  * every request that reaches it.
  */
 import { encodeId } from '../../src/graph/ids';
-import { CircuitBreaker, RetryBudget, TokenBucket } from '../../src/http/traffic';
+import { CircuitBreaker, RetryBudget, TokenBucket, windowedBucket } from '../../src/http/traffic';
 import { QACOMPLETE_ROUTES } from '../../src/simulators/qacomplete';
 import { DEMO_IDS } from '../../src/simulators/testrail';
 import { startStack, type Stack } from '../support/stack';
@@ -112,6 +112,56 @@ describe('rate budget', () => {
       for (let i = 0; i < times.length; i++) {
         for (let j = i; j < times.length; j++) expect(j - i + 1).toBeLessThanOrEqual(burst + Math.ceil(perMs * (times[j] - times[i] + jitterMs)));
       }
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  test.each([
+    // budget a minute, burst, the least share of the budget a greedy caller must get over 5 minutes
+    // (the burst is paid for by the rate: B at once, then (budget − B) · 60/61 a minute)
+    [1, null, 0.4],
+    [2, null, 0.45],
+    [3, null, 0.6],
+    [10, null, 0.9],
+    [60, 6, 0.88],
+    [180, null, 0.88],
+    [180, 90, 0.5],
+    [180, 500, 0.5],
+    [1000, 1, 0.95],
+  ])('a budget of %p/min (burst %p): a greedy caller never gets more than the budget into any 61 s window, and gets at least %p of it', (rpm, burst, least) => {
+    // Five minutes on a simulated clock, a caller taking every token the millisecond it is there.
+    let now = 0;
+    const { capacity, perMinute } = windowedBucket(rpm, burst);
+    const bucket = new TokenBucket(perMinute, capacity, () => now);
+    const times: number[] = [];
+    for (now = 0; now <= 5 * 60_000; now += 1) while (bucket.tryTake()) times.push(now);
+    let worst = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (j < times.length && times[j] - times[i] < 61_000) j++;
+      worst = Math.max(worst, j - i);
+    }
+    // 61 s, not 60: requests that bunch up by up to a second on their way still arrive within budget.
+    expect(worst).toBeLessThanOrEqual(rpm);
+    expect(times.length).toBeGreaterThanOrEqual(Math.floor(rpm * 5 * least));
+  });
+
+  test('a call still waiting for the budget when its request runs out of time is not sent, and says so', async () => {
+    // 60/min, burst 1: one at once, then about one a second; the requests have 1.5 s.
+    const stack = await startStack({ server: { requestTimeoutMs: 1_500 }, sourceConfig: { tr: { policy: { requestsPerMinute: 60, burst: 1 } } } });
+    try {
+      const server = stack.testrail!.server;
+      const ids = stack.testrail!.store.runsOf(DEMO_IDS.projects.nightly).slice(0, 5).map((r) => r.id);
+      server.resetCounts();
+      const answers = await Promise.all(ids.map((id) => stack.gql('query($id: ID!) { run(id: $id) { id } }', { id: encodeId('Run', 'tr', [String(id), '3']) })));
+      const late = answers.filter((a) => a.body.errors);
+      expect(late.length).toBeGreaterThanOrEqual(2);
+      for (const a of late) {
+        expect(a.body.errors[0].extensions).toMatchObject({ code: 'GATEWAY_TIMEOUT', source: 'tr' });
+        expect(a.body.errors[0].message).toBe("This request used up its time budget (server.requestTimeoutMs) waiting for tr's rate budget (rateLimit.requestsPerMinute 60); the call was not sent.");
+      }
+      // The vendor saw exactly the calls that were answered.
+      expect(server.count('GET get_run')).toBe(answers.length - late.length);
     } finally {
       await stack.stop();
     }

@@ -4,7 +4,7 @@
  * Dashboard operation and the offline explorer, with the config's JSON Schema shipped beside it.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { operation } from '../support/stack';
@@ -14,9 +14,14 @@ const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 test('the packed tarball installs, and npx rungraph --demo serves the Dashboard operation', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rungraph-pack-'));
-  // Build as prepack would, but without its clean step: other test files run dist/main.js meanwhile.
-  execFileSync(NPM, ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'ignore' });
-  execFileSync(NPM, ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, stdio: 'ignore' });
+  // Pack what prepack would build, from a staging copy: other test files compile into dist/ and run
+  // dist/main.js meanwhile, and a pack reading dist/ while tsc rewrites it fails now and then.
+  const stage = join(dir, 'stage');
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-explorer.mjs'), '--quiet'], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', join(stage, 'dist')], { cwd: ROOT, stdio: 'pipe' });
+  cpSync(join(ROOT, 'dist', 'explorer'), join(stage, 'dist', 'explorer'), { recursive: true });
+  for (const entry of ['package.json', 'README.md', 'rungraph.schema.json', 'schema']) cpSync(join(ROOT, entry), join(stage, entry), { recursive: true });
+  execFileSync(NPM, ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: stage, stdio: 'pipe' });
   const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
   const app = join(dir, 'app');
   execFileSync('mkdir', ['-p', app]);

@@ -76,7 +76,8 @@ async function holder(url: string, sourceId: string): Promise<string | null> {
   const rows = await sql(
     url,
     `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-     WHERE l.locktype = 'advisory' AND l.classid = $1::int::oid AND l.objid = $2::int::oid AND l.objsubid = 2 AND l.granted`,
+     WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND l.classid = $1::int::oid AND l.objid = $2::int::oid AND l.objsubid = 2 AND l.granted`,
     [LOCK_CLASS_LEADER, lockKey(sourceId)],
   );
   return rows.length === 1 ? String(rows[0].application_name).replace(/^rungraph-leader /, '') : null;
@@ -158,14 +159,33 @@ describePostgres('one sync per source across three replicas on one PostgreSQL', 
       expect(n).toBeGreaterThanOrEqual(2);
       expect(n).toBeLessThanOrEqual(Math.ceil(seconds / REFRESH_SECONDS));
     }
-    const states = await Promise.all(replicas.map(async (r) => (await gql(r.gateway, '{ sources { id sync { state syncedAt } } }')).data.sources));
+    const states = await Promise.all(replicas.map(async (r) => (await gql(r.gateway, '{ sources { id sync { state syncedAt leader } } }')).data.sources));
     for (const s of states) expect(s.map((x: any) => x.sync.state)).toEqual(['FRESH', 'FRESH']);
-    // The same leader seen from every replica.
-    for (const id of ['tr', 'et']) {
-      const leaders = new Set(replicas.map((r) => r.gateway.syncs.get(id)!.leader()));
-      expect(leaders.size).toBe(1);
-      expect([...leaders][0]).toBe(await holder(db.url, id));
+    // The same leader named by every replica, in Source.sync and in extensions.sync: the replica holding the lock.
+    for (const [i, id] of ['tr', 'et'].entries()) {
+      const leader = await holder(db.url, id);
+      expect(leader).toEqual(expect.any(String));
+      expect(states.map((s) => s[i].sync.leader)).toEqual(replicas.map(() => leader));
+      const ext = await Promise.all(replicas.map(async (r) => (await gql(r.gateway, `{ runs(first: 1, filter: { sourceIds: ["${id}"] }) { nodes { id } } }`)).extensions.sync));
+      expect(ext.map((e) => e[0].leader)).toEqual(replicas.map(() => leader));
     }
+  });
+
+  test('the leader\'s failing cycle is reported by every replica (FAILING, its lastError), and its recovery too', async () => {
+    const sync = '{ sources { id sync { state lastError leader } } }';
+    const trOn = async (r: Replica) => (await gql(r.gateway, sync)).data.sources.find((s: any) => s.id === 'tr').sync;
+    tr.server.injectFault({ status: 500, times: 1_000 });
+    try {
+      await until(async () => (await Promise.all(replicas.map(trOn))).every((s) => s.state === 'FAILING'), 15_000, 100);
+      const seen = await Promise.all(replicas.map(trOn));
+      expect(new Set(seen.map((s) => s.lastError)).size).toBe(1);
+      expect(seen[0].lastError).toMatch(/^UPSTREAM_UNAVAILABLE: /);
+      expect(new Set(seen.map((s) => s.leader)).size).toBe(1);
+    } finally {
+      tr.server.clearFaults();
+    }
+    // The breaker's cooldown (5 s) and a refresh later, every replica reports the recovery.
+    await until(async () => (await Promise.all(replicas.map(trOn))).every((s) => s.state === 'FRESH' && s.lastError === null), 20_000, 200);
   });
 
   test('the leader\'s connection terminated: another replica leads within 15 s and resumes with a refresh, no second backfill; a new vendor run reaches every replica once', async () => {

@@ -17,6 +17,7 @@ import { feedOf, identities } from '../../src/server/feeds';
 import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../../src/sources/registry';
 import { TestRailSimulator, TESTRAIL_DEMO_USER } from '../../src/simulators/testrail';
+import { SCHEMA_VERSION } from '../../src/store/postgres-schema';
 import { describePostgres, freshDatabase, sql, TcpProxy, until } from './postgres-helpers';
 
 interface Replica {
@@ -96,7 +97,7 @@ describePostgres('PostgreSQL unreachable', () => {
       const indexed = await gql(r.gateway, PAGE);
       expect(indexed.body.data.runs.answeredBy).toEqual([{ mode: 'INDEXED' }]);
       expect(indexed.body.data.runs.nodes).toEqual(live.body.data.runs.nodes);
-      expect(r.logs.filter((l) => /PostgreSQL/.test(l.msg)).map((l) => l.msg)).toEqual([lines[0].msg, 'run index: PostgreSQL schema migrated from version 0 to 1', expect.stringMatching(/^run index: connected to PostgreSQL at /)]);
+      expect(r.logs.filter((l) => /PostgreSQL/.test(l.msg)).map((l) => l.msg)).toEqual([lines[0].msg, `run index: PostgreSQL schema migrated from version 0 to ${SCHEMA_VERSION}`, expect.stringMatching(/^run index: connected to PostgreSQL at /)]);
     } finally {
       await r.gateway.stop(500);
     }

@@ -69,7 +69,8 @@ async function holder(url: string): Promise<string | null> {
   const rows = await sql(
     url,
     `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-     WHERE l.locktype = 'advisory' AND l.classid = $1::int::oid AND l.objid = $2::int::oid AND l.objsubid = 2 AND l.granted`,
+     WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND l.classid = $1::int::oid AND l.objid = $2::int::oid AND l.objsubid = 2 AND l.granted`,
     [LOCK_CLASS_LEADER, lockKey('tr')],
   );
   return rows.length === 1 ? String(rows[0].application_name).replace(/^rungraph-leader /, '') : null;

@@ -36,8 +36,8 @@ describePostgres('PostgreSQL schema migrations', () => {
       expect(await migrate(pool, log)).toBe(0);
       expect(log.messages('info')).toEqual([`run index: PostgreSQL schema migrated from version 0 to ${SCHEMA_VERSION}`]);
       const after = await catalog(db.url);
-      expect((after as any).migrations.map((m: any) => m.version)).toEqual([1]);
-      expect((after as any).columns.map((c: any) => c.table_name)).toEqual(expect.arrayContaining(['rungraph_meta', 'rungraph_sources', 'rungraph_runs']));
+      expect((after as any).migrations.map((m: any) => m.version)).toEqual([1, 2]);
+      expect((after as any).columns.map((c: any) => c.table_name)).toEqual(expect.arrayContaining(['rungraph_meta', 'rungraph_sources', 'rungraph_runs', 'rungraph_budgets', 'rungraph_budget_replicas']));
 
       const again = recordingLog();
       expect(await migrate(pool, again)).toBe(SCHEMA_VERSION);
@@ -59,7 +59,7 @@ describePostgres('PostgreSQL schema migrations', () => {
       expect(found.filter((v) => v === 0)).toHaveLength(1);
       expect(found.filter((v) => v === SCHEMA_VERSION)).toHaveLength(7);
       expect(logs.flatMap((l) => l.messages())).toHaveLength(1);
-      expect(await sql(db.url, 'SELECT version FROM rungraph_migrations')).toEqual([{ version: 1 }]);
+      expect(await sql(db.url, 'SELECT version FROM rungraph_migrations ORDER BY version')).toEqual([{ version: 1 }, { version: 2 }]);
       expect(await sql(db.url, 'SELECT count(*)::int AS n FROM rungraph_meta')).toEqual([{ n: 1 }]);
     } finally {
       await Promise.all(pools.map((p) => p.end()));
@@ -91,7 +91,7 @@ describePostgres('PostgreSQL schema migrations', () => {
       const store = new PostgresStore({ url: db.url, log });
       const opening = store.open(SOURCES);
       await expect(opening).rejects.toBeInstanceOf(SchemaTooNewError);
-      await expect(opening).rejects.toThrow(/has rungraph schema version 7, and this rungraph knows versions up to 1: upgrade rungraph/);
+      await expect(opening).rejects.toThrow(new RegExp(`has rungraph schema version 7, and this rungraph knows versions up to ${SCHEMA_VERSION}: upgrade rungraph`));
       await expect(opening).rejects.toThrow(/Nothing was changed/);
       expect(await catalog(db.url)).toEqual(before);
       // Not retried as if PostgreSQL were down: the store is closed, and said nothing about reconnecting.
@@ -107,9 +107,9 @@ describePostgres('PostgreSQL schema migrations', () => {
     const db = await freshDatabase();
     const pool = quietPool(db.url);
     try {
-      await sql(db.url, `CREATE TABLE rungraph_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO rungraph_migrations VALUES (2, 'next', now())`);
+      await sql(db.url, `CREATE TABLE rungraph_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO rungraph_migrations VALUES (${SCHEMA_VERSION + 1}, 'next', now())`);
       const before = await catalog(db.url);
-      await expect(migrate(pool, recordingLog())).rejects.toThrow(/schema version 2, and this rungraph knows versions up to 1/);
+      await expect(migrate(pool, recordingLog())).rejects.toThrow(new RegExp(`schema version ${SCHEMA_VERSION + 1}, and this rungraph knows versions up to ${SCHEMA_VERSION}`));
       expect(await catalog(db.url)).toEqual(before);
       expect((before as any).columns.every((c: any) => c.table_name === 'rungraph_migrations')).toBe(true);
     } finally {

@@ -13,6 +13,7 @@ import { feedOf, identities } from '../../src/server/feeds';
 import type { TracingOptions } from '../../src/server/telemetry';
 import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../../src/sources/registry';
+import { SharedBudgets } from '../../src/http/traffic';
 import { TestRailSimulator, TESTRAIL_DEMO_USER, type TestRailSimulatorOptions } from '../../src/simulators/testrail';
 import { QACompleteSimulator, QACOMPLETE_DEMO_HOSTS, QACOMPLETE_DEMO_USER, type QACompleteSimulatorOptions } from '../../src/simulators/qacomplete';
 import { EnterpriseTesterSimulator, ET_DEMO_USER, type EnterpriseTesterSimulatorOptions } from '../../src/simulators/enterprise-tester';
@@ -32,6 +33,8 @@ export interface Stack {
   qacomplete?: QACompleteSimulator;
   /** Source id `et`, when started. */
   enterpriseTester?: EnterpriseTesterSimulator;
+  /** The source configs the gateway was started with. */
+  configs: SourceConfig[];
   /** Every JSON log line the gateway wrote. */
   logs: string[];
   /** Every response body text the tests received. */
@@ -58,6 +61,11 @@ export interface StackOptions {
   index?: Partial<IndexConfig> & { off?: string[]; waitForBackfill?: boolean };
   /** Tracing on with these destinations (e.g. an in-memory exporter's processor); off when absent. */
   telemetry?: TracingOptions;
+  /**
+   * Another gateway in front of that stack's simulators (a replica): no simulator of its own, the
+   * same source configs; its `stop()` stops only this gateway.
+   */
+  sameSimulatorsAs?: Stack;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -74,8 +82,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const stops: Array<() => Promise<void>> = [];
   const configs: SourceConfig[] = [];
-  let testrail: TestRailSimulator | undefined;
-  if (options.testrail !== false) {
+  const shared = options.sameSimulatorsAs;
+  if (shared) configs.push(...shared.configs);
+  let testrail: TestRailSimulator | undefined = shared?.testrail;
+  if (!shared && options.testrail !== false) {
     testrail = new TestRailSimulator(options.testrail ?? {});
     const baseUrl = await testrail.start();
     stops.push(() => testrail!.stop());
@@ -88,8 +98,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.sourceConfig?.tr,
     });
   }
-  let qacomplete: QACompleteSimulator | undefined;
-  if (options.qacomplete !== undefined && options.qacomplete !== false) {
+  let qacomplete: QACompleteSimulator | undefined = shared?.qacomplete;
+  if (!shared && options.qacomplete !== undefined && options.qacomplete !== false) {
     const sim = new QACompleteSimulator(options.qacomplete);
     qacomplete = sim;
     const baseUrl = await sim.start();
@@ -104,8 +114,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.sourceConfig?.qac,
     });
   }
-  let enterpriseTester: EnterpriseTesterSimulator | undefined;
-  if (options.enterpriseTester !== undefined && options.enterpriseTester !== false) {
+  let enterpriseTester: EnterpriseTesterSimulator | undefined = shared?.enterpriseTester;
+  if (!shared && options.enterpriseTester !== undefined && options.enterpriseTester !== false) {
     const sim = new EnterpriseTesterSimulator(options.enterpriseTester);
     enterpriseTester = sim;
     const baseUrl = await sim.start();
@@ -120,12 +130,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
   }
   const index = options.index ? { ...DEFAULT_INDEX, path: mkdtempSync(join(tmpdir(), 'rungraph-test-index-')), ...options.index } : undefined;
-  const sources = configs.map((c) => SOURCE_KINDS[c.kind]!.create(index ? { ...c, policy: { ...c.policy, syncShare: index.budgetShare } } : c, log));
+  const budgets = new SharedBudgets();
+  const sources = configs.map((c) => SOURCE_KINDS[c.kind]!.create({ ...c, policy: { ...c.policy, budgets, ...(index ? { syncShare: index.budgetShare } : {}) } }, log));
   watched.push({ secrets: configs.flatMap(secretsOf), logs, responses });
   const gateway = await startGateway({
     sources,
     log,
     port: 0,
+    budgets,
     batching: options.batching,
     server: options.server,
     index: index && { ...index, feedOf, identityOf: identities(configs) },
@@ -137,6 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     testrail,
     qacomplete,
     enterpriseTester,
+    configs,
     logs,
     responses,
     async gql(query, variables, headers) {

@@ -343,7 +343,7 @@ describe('restarts', () => {
       const first = await start({});
       await first.syncs.get('tr')!.ready();
       await first.stop();
-      // 60 requests/minute with a burst of 2; the sync's share (0.5) is 30/minute with a burst of 1: a refresh cycle of the demo (14 calls) takes about 25 s.
+      // 60 requests/minute with a burst of 2; the sync's share (0.5) is 30/minute, a bucket of 1 refilled at 29 · 60/61 a minute (http/traffic.ts windowedBucket): a refresh cycle of the demo (14 calls) takes about 27 s.
       sim.server.resetCounts();
       const second = await start({ requestsPerMinute: 60, burst: 2, syncShare: 0.5 });
       try {

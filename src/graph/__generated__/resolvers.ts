@@ -638,6 +638,8 @@ export type SourceSync = {
   lagSeconds?: Maybe<Scalars['Int']['output']>;
   /** Why the last cycle failed: error code and message, never a credential. Null when it did not fail. */
   lastError?: Maybe<Scalars['String']['output']>;
+  /** With a shared index (index.postgres): the replica that runs this source's sync (host:pid:id), the same on every replica. Null with the embedded store, or while no replica leads (an election takes up to a few seconds). */
+  leader?: Maybe<Scalars['String']['output']>;
   state: SyncState;
   /** When the newest completed refresh cycle began: what the vendor held before this instant is in the index. */
   syncedAt?: Maybe<Scalars['DateTime']['output']>;
@@ -1292,6 +1294,7 @@ export type SourceSyncResolvers<ContextType = GraphContext, ParentType extends R
   indexedRuns?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   lagSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  leader?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['SyncState'], ParentType, ContextType>;
   syncedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 }>;
