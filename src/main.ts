@@ -6,12 +6,13 @@
  * config and prints every problem with its key path. PORT overrides the configured port.
  */
 import './env';
-import { ConfigError, DEFAULT_INDEX, DEFAULT_METRICS, DEFAULT_SERVER, loadConfigFile, type Config } from './server/config';
+import { ConfigError, DEFAULT_INDEX, DEFAULT_METRICS, DEFAULT_SERVER, DEFAULT_TELEMETRY, loadConfigFile, type Config } from './server/config';
 import { GatewayMetrics } from './server/metrics';
 import { startDemo, type Demo } from './simulators/demo';
 import { startGateway } from './server/app';
 import { createLogger } from './server/log';
 import { checkSources } from './server/startup';
+import { tracingOptions } from './server/telemetry';
 import { feedOf, identities } from './server/feeds';
 import { SOURCE_KINDS } from './sources/registry';
 import { SharedBudgets } from './http/traffic';
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
       config = loadConfigFile(path);
     } else {
       demo = await startDemo();
-      config = { server: DEFAULT_SERVER, sources: demo.sources, index: DEFAULT_INDEX, metrics: DEFAULT_METRICS };
+      config = { server: DEFAULT_SERVER, sources: demo.sources, index: DEFAULT_INDEX, metrics: DEFAULT_METRICS, telemetry: DEFAULT_TELEMETRY };
     }
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
       server: config.server,
       metrics,
       index: { ...config.index, off: config.sources.filter((s) => s.index === false).map((s) => s.id), feedOf, identityOf: identities(config.sources) },
+      telemetry: tracingOptions(config.telemetry, process.env),
     });
   } catch (error) {
     await demo?.stop();

@@ -5,6 +5,7 @@
  * DataLoader batch and vendor client below.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Tracer } from '@opentelemetry/api';
 
 export interface CallContext {
   requestId: string;
@@ -17,6 +18,11 @@ export interface CallContext {
   lane?: 'sync';
   /** Told of every request that leaves for the vendor (the sync counts its calls). */
   onCall?: () => void;
+  /**
+   * With tracing on (src/server/telemetry.ts): each request sent to a vendor becomes a client span
+   * under the active span (the operation's or the sync cycle's). Absent: no span, no header, no cost.
+   */
+  tracer?: Tracer;
 }
 
 const storage = new AsyncLocalStorage<CallContext>();

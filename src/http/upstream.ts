@@ -17,6 +17,7 @@
  */
 import { Agent, errors as undiciErrors, request } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
+import { context as otelContext, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Tracer } from '@opentelemetry/api';
 import { ErrorCode, GatewayError } from '../model/errors';
 import type { Logger } from '../model/source';
 import { startCallClock } from './clock';
@@ -140,6 +141,9 @@ export class VendorConnection {
 }
 
 export class Upstream {
+  /** The vendor's host, port and scheme for span attributes (parsed on the first traced call). */
+  private server: { address: string; port: number; scheme: string } | undefined;
+
   constructor(
     private readonly connection: VendorConnection,
     private readonly options: UpstreamOptions,
@@ -161,7 +165,7 @@ export class Upstream {
     const started = Date.now();
     let retries = 0;
     for (;;) {
-      const outcome = await this.attempt(req, context?.deadline);
+      const outcome = await this.attempt(req, context?.deadline, retries);
       if (observer && !(outcome instanceof GatewayError) && outcome.status === 429) observer.rateLimited?.(this.sourceId);
       if (idempotent && retries < this.policy.maxRetries) {
         const wait = this.retryDelay(outcome, retries);
@@ -220,7 +224,7 @@ export class Upstream {
   }
 
   /** One try: breaker, rate budget, a concurrency slot, then the wire. Never throws. */
-  private async attempt(req: UpstreamRequest, deadline: number | undefined): Promise<UpstreamResponse | GatewayError> {
+  private async attempt(req: UpstreamRequest, deadline: number | undefined, resend: number): Promise<UpstreamResponse | GatewayError> {
     const source = this.sourceId;
     const traffic = this.connection.traffic;
     const context = currentCallContext();
@@ -233,7 +237,7 @@ export class Upstream {
           throw late;
         }
         context?.onCall?.();
-        return this.once(req, deadline);
+        return context?.tracer ? this.traced(context.tracer, req, deadline, resend) : this.once(req, deadline);
       }, context?.lane);
       if (response.status >= 500 || response.status === 408) traffic.breaker.failure();
       else if (response.status < 300) traffic.breaker.success();
@@ -250,8 +254,50 @@ export class Upstream {
     }
   }
 
-  private async once(req: UpstreamRequest, deadline: number | undefined): Promise<UpstreamResponse> {
-    const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
+  /**
+   * One request on the wire as an OpenTelemetry client span (HTTP client semantic conventions), its
+   * `traceparent` sent to the vendor. The span names the route template, never the URL: paths and
+   * query strings may carry ids and, for some vendors, tokens; the credentials are headers and stay
+   * out too. Each resend is a span of its own with its ordinal in `http.request.resend_count`.
+   */
+  private async traced(tracer: Tracer, req: UpstreamRequest, deadline: number | undefined, resend: number): Promise<UpstreamResponse> {
+    const span = tracer.startSpan(`${req.method} ${req.route}`, { kind: SpanKind.CLIENT, attributes: this.spanAttributes(req, resend) });
+    const carrier: Record<string, string> = {};
+    propagation.inject(trace.setSpan(otelContext.active(), span), carrier);
+    try {
+      const response = await this.once(req, deadline, carrier);
+      span.setAttribute('http.response.status_code', response.status);
+      if (response.status >= 400) {
+        span.setAttribute('error.type', String(response.status));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      return response;
+    } catch (error) {
+      // A GatewayError's message is written for clients (no credential, no URL); anything else is named by its code only.
+      const gateway = error instanceof GatewayError ? error : undefined;
+      span.setAttribute('error.type', gateway?.code ?? (error as { code?: string }).code ?? (error as Error)?.name ?? '_OTHER');
+      span.setStatus({ code: SpanStatusCode.ERROR, ...(gateway ? { message: gateway.message } : {}) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private spanAttributes(req: UpstreamRequest, resend: number): Attributes {
+    this.server ??= serverOf(this.options.baseUrl);
+    return {
+      'http.request.method': req.method,
+      'url.template': req.route,
+      'server.address': this.server.address,
+      'server.port': this.server.port,
+      'url.scheme': this.server.scheme,
+      'rungraph.source': this.sourceId,
+      ...(resend > 0 ? { 'http.request.resend_count': resend } : {}),
+    };
+  }
+
+  private async once(req: UpstreamRequest, deadline: number | undefined, traceHeaders?: Record<string, string>): Promise<UpstreamResponse> {
+    const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers, ...traceHeaders };
     let body: string | undefined;
     if (req.body !== undefined) {
       body = JSON.stringify(req.body);
@@ -363,6 +409,12 @@ async function readLimited(body: AsyncIterable<Buffer | Uint8Array> & { destroy?
     chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function serverOf(baseUrl: string): { address: string; port: number; scheme: string } {
+  const url = new URL(baseUrl);
+  const scheme = url.protocol.replace(/:$/, '');
+  return { address: url.hostname, port: url.port ? Number(url.port) : scheme === 'https' ? 443 : 80, scheme };
 }
 
 /** The `Authorization` value for HTTP Basic, which every vendor here uses. */

@@ -15,7 +15,10 @@ import { formatError } from './errors';
 import { aliasLimit, depthLimit, noSubscriptions } from './limits';
 import { operationTypePlugin, partialFailuresPlugin, syncExtensionsPlugin } from './plugins';
 
-/** `extra`: the plugins of optional parts (metrics), after rungraph's own so they see the final response. */
+/**
+ * `extra`: the plugins of optional parts (tracing, metrics), after rungraph's own so they see the
+ * final response (the operation span counts the errors partialFailuresPlugin adds).
+ */
 export function createApollo(settings: ServerConfig, log: Logger, sourceCount: number, extra: ApolloServerPlugin<GraphContext>[] = []): ApolloServer<GraphContext> {
   return new ApolloServer<GraphContext>({
     schema: buildSchema(settings.federation),

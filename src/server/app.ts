@@ -5,6 +5,7 @@
  * parts (the run index and its sync jobs, metrics) are added here and nowhere else.
  */
 import type { Server } from 'node:http';
+import type { Tracer } from '@opentelemetry/api';
 import type { SharedBudgets } from '../http/traffic';
 import { createContext } from '../graph/context';
 import { ChangeStream } from '../model/changes';
@@ -24,6 +25,7 @@ import { DEFAULT_SERVER, type IndexConfig, type ServerConfig, type ServerSetting
 import { createHandler, HttpListener } from './http';
 import { Lifecycle } from './lifecycle';
 import type { GatewayMetrics } from './metrics';
+import { createTracing, type TracingOptions } from './telemetry';
 
 export interface GatewayOptions {
   sources: Source[];
@@ -53,6 +55,8 @@ export interface GatewayOptions {
    * for sources created with `observer: metrics.vendor` in their config.
    */
   metrics?: GatewayMetrics;
+  /** OpenTelemetry traces (telemetry.ts); absent, or without a destination: off. */
+  telemetry?: TracingOptions;
 }
 
 export interface Gateway {
@@ -77,14 +81,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const settings: ServerConfig = { ...DEFAULT_SERVER, ...options.server, limits: { ...DEFAULT_SERVER.limits, ...options.server?.limits } };
   const sources = new SourceSet(options.sources);
   const changes = new ChangeStream(log);
-  const lifecycle = new Lifecycle(log).add({ name: 'sources', stop: () => Promise.all(sources.all.map((s) => s.close())).then(() => undefined) });
-  const { reads, syncs, generation, settle } = indexParts(options, sources, changes, lifecycle);
+  const tracing = await createTracing(options.telemetry, log);
+  const lifecycle = new Lifecycle(log);
+  // Added first, stopped last: the final requests' and sync cycles' spans are flushed.
+  if (tracing) lifecycle.add(tracing);
+  lifecycle.add({ name: 'sources', stop: () => Promise.all(sources.all.map((s) => s.close())).then(() => undefined) });
+  const { reads, syncs, generation, settle } = indexParts(options, sources, changes, lifecycle, tracing?.tracer);
   const writes = new RunWrites(sources, changes, settle);
   const { metrics } = options;
   metrics?.watchSyncs(syncs.values());
   const unobserved = metrics ? sources.all.map((s) => s.info.id).filter((id) => !metrics.observedSources.includes(id)) : [];
   if (unobserved.length > 0) log.warn({ sources: unobserved }, 'metrics: these sources were created without observer: metrics.vendor, so their vendor calls are not counted');
-  const apollo = createApollo(settings, log, sources.all.length, metrics ? [metrics.plugin] : []);
+  const apollo = createApollo(settings, log, sources.all.length, [...(tracing ? [tracing.plugin] : []), ...(metrics ? [metrics.plugin] : [])]);
 
   let listener: HttpListener | undefined;
   const handler = createHandler({
@@ -97,6 +105,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     notReady: () => [...syncs.values()].filter((s) => !s.usable).map((s) => `source ${s.source.info.id}: run index backfilling (${s.status().state})`),
     ...(generation ? { answers: new AnswerCache(generation), generation } : {}),
     metrics,
+    tracing,
   });
   const host = options.host ?? settings.host;
   listener = new HttpListener(handler, log, host, options.port ?? settings.port, settings.readinessDelayMs);
@@ -134,6 +143,7 @@ function indexParts(
   sources: SourceSet,
   changes: ChangeStream,
   lifecycle: Lifecycle,
+  tracer: Tracer | undefined,
 ): { reads: ReadService; syncs: ReadonlyMap<string, SourceSync>; generation?: () => number; settle?: () => Promise<unknown> } {
   const index = options.index;
   if (!index?.enabled) return { reads: new LiveReads(sources), syncs: new Map() };
@@ -156,7 +166,7 @@ function indexParts(
   const syncs = new Map<string, SourceSync>();
   for (const source of sources.all) {
     const feed = index.off?.includes(source.info.id) ? undefined : index.feedOf(source);
-    if (feed) syncs.set(source.info.id, new SourceSync(source, feed, store, index, log, shared?.gate));
+    if (feed) syncs.set(source.info.id, new SourceSync(source, feed, store, index, log, shared?.gate, tracer));
   }
   changes.subscribe((change) => {
     const sync = syncs.get(change.sourceId);

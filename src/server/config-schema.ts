@@ -80,6 +80,11 @@ export function configSchema(): Schema {
           ...integers('metrics'),
           apiKey: string('At least 16 characters; use ${VAR}. Scrapes then need Authorization: Bearer <apiKey>.'),
         }),
+        telemetry: object(CONFIG_KEYS.telemetry, {
+          otlpEndpoint: string('OTLP/HTTP collector, e.g. http://collector:4318; traces go to its /v1/traces. Setting it turns tracing on.'),
+          serviceName: string('service.name of the spans (default: OTEL_SERVICE_NAME, else rungraph).'),
+          sampleRatio: { type: 'number', minimum: 0, maximum: 1, description: 'Share of new traces recorded; a continued trace follows its caller.' },
+        }),
       },
       { required: ['sources'] },
     ),

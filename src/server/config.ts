@@ -84,14 +84,26 @@ export interface MetricsConfig {
   operationNames: number;
 }
 
+/** OpenTelemetry traces (src/server/telemetry.ts); off unless an OTLP endpoint is configured here or in the environment. */
+export interface TelemetryConfig {
+  /** The OTLP/HTTP collector, e.g. http://collector:4318 (traces go to its /v1/traces). */
+  otlpEndpoint?: string;
+  /** `service.name` of the spans; absent: OTEL_SERVICE_NAME, else "rungraph". */
+  serviceName?: string;
+  /** The share of new traces recorded (0–1); a continued trace follows its caller's sampling decision. */
+  sampleRatio: number;
+}
+
 export interface Config {
   server: ServerConfig;
   sources: SourceConfig[];
   index: IndexConfig;
   metrics: MetricsConfig;
+  telemetry: TelemetryConfig;
 }
 
 export const DEFAULT_METRICS: MetricsConfig = { enabled: true, path: '/metrics', operationNames: 100 };
+export const DEFAULT_TELEMETRY: TelemetryConfig = { sampleRatio: 1 };
 
 export const DEFAULT_INDEX: IndexConfig = { enabled: true, path: '.rungraph', refreshSeconds: 30, budgetShare: 0.5, sweepHours: 24 };
 
@@ -148,7 +160,8 @@ export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv
   const server: ServerConfig = { ...DEFAULT_SERVER, limits: { ...DEFAULT_SERVER.limits } };
   const index: IndexConfig = { ...DEFAULT_INDEX };
   const metrics: MetricsConfig = { ...DEFAULT_METRICS };
-  const sections: { [K in keyof typeof SECTIONS]: Parameters<(typeof SECTIONS)[K]>[1] } = { server, index, metrics };
+  const telemetry: TelemetryConfig = { ...DEFAULT_TELEMETRY };
+  const sections: { [K in keyof typeof SECTIONS]: Parameters<(typeof SECTIONS)[K]>[1] } = { server, index, metrics, telemetry };
   for (const key of Object.keys(SECTIONS) as Array<keyof typeof SECTIONS>) {
     if (top[key] === undefined) continue;
     const o = asObject(top[key], key, problems);
@@ -170,7 +183,7 @@ export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv
   }
   if (metrics.port !== undefined && metrics.port !== 0 && metrics.port === server.port) problems.push(`metrics.port: ${metrics.port} is server.port; leave metrics.port out to serve ${metrics.path} on the gateway's port`);
   if (problems.length > 0) throw new ConfigError(origin, problems);
-  return { server, sources, index, metrics };
+  return { server, sources, index, metrics, telemetry };
 }
 
 /**
@@ -181,6 +194,7 @@ const SECTIONS = {
   server: (o: Record<string, unknown>, into: ServerConfig, problems: string[]) => parseServer(o, into, problems),
   index: (o: Record<string, unknown>, into: IndexConfig, problems: string[]) => parseIndex(o, into, problems),
   metrics: (o: Record<string, unknown>, into: MetricsConfig, problems: string[]) => parseMetrics(o, into, problems),
+  telemetry: (o: Record<string, unknown>, into: TelemetryConfig, problems: string[]) => parseTelemetry(o, into, problems),
 };
 
 /** Paths the gateway serves itself; /metrics may not take one of them. */
@@ -202,6 +216,23 @@ function parseMetrics(o: Record<string, unknown>, metrics: MetricsConfig, proble
   if (o.apiKey !== undefined) {
     if (typeof o.apiKey === 'string' && o.apiKey.trim().length >= 16) metrics.apiKey = o.apiKey.trim();
     else problems.push('metrics.apiKey: must be a string of at least 16 characters (put it in ${VAR})');
+  }
+}
+
+function parseTelemetry(o: Record<string, unknown>, telemetry: TelemetryConfig, problems: string[]): void {
+  unknownKeys(o, CONFIG_KEYS.telemetry, 'telemetry', problems);
+  if (o.otlpEndpoint !== undefined) {
+    const url = typeof o.otlpEndpoint === 'string' && URL.canParse(o.otlpEndpoint.trim()) ? new URL(o.otlpEndpoint.trim()) : undefined;
+    if (url && (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash && !url.username && !url.password) telemetry.otlpEndpoint = (o.otlpEndpoint as string).trim().replace(/\/+$/, '');
+    else problems.push('telemetry.otlpEndpoint: must be an http or https URL of an OTLP/HTTP collector without credentials, query or fragment, e.g. http://collector:4318 (a collector\'s auth header goes in OTEL_EXPORTER_OTLP_HEADERS)');
+  }
+  if (o.serviceName !== undefined) {
+    if (typeof o.serviceName === 'string' && o.serviceName.trim() !== '') telemetry.serviceName = o.serviceName.trim();
+    else problems.push('telemetry.serviceName: must be a non-empty string');
+  }
+  if (o.sampleRatio !== undefined) {
+    if (typeof o.sampleRatio === 'number' && o.sampleRatio >= 0 && o.sampleRatio <= 1) telemetry.sampleRatio = o.sampleRatio;
+    else problems.push('telemetry.sampleRatio: must be a number from 0 to 1');
   }
 }
 
@@ -325,12 +356,13 @@ export const INTEGER_RANGES = {
 
 /** The keys each object of the config allows (unknown keys are errors that name them). */
 export const CONFIG_KEYS = {
-  top: ['$schema', 'sources', 'server', 'index', 'metrics'],
+  top: ['$schema', 'sources', 'server', 'index', 'metrics', 'telemetry'],
   server: ['host', 'port', 'apiKeys', 'introspection', 'requestTimeoutMs', 'shutdownGraceMs', 'readinessDelayMs', 'limits', 'federation'],
   limits: ['maxDepth', 'maxAliases', 'maxBodyBytes', 'maxCost', 'maxResponseBytes'],
   federation: ['node'],
   index: ['enabled', 'path', 'refreshSeconds', 'budgetShare', 'sweepHours', 'postgres'],
   metrics: ['enabled', 'path', 'port', 'apiKey', 'operationNames'],
+  telemetry: ['otlpEndpoint', 'serviceName', 'sampleRatio'],
   source: COMMON_SOURCE_KEYS_LIST(),
   auth: ['username', 'password'],
   rateLimit: ['requestsPerMinute', 'burst'],

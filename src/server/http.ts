@@ -18,6 +18,7 @@ import { createExplorer } from './explorer/serve';
 import type { AnswerCache } from './answers';
 import type { Service } from './lifecycle';
 import type { GatewayMetrics, GraphqlObservation } from './metrics';
+import { isGraphQLPath, type Tracing } from './telemetry';
 
 export interface HandlerParts {
   apollo: ApolloServer<GraphContext>;
@@ -34,9 +35,11 @@ export interface HandlerParts {
   notReady(): string[];
   /** Counts every /graphql request; serves the scrape here unless metrics.port gives it a listener of its own. */
   metrics?: GatewayMetrics;
+  /** With tracing on: each GraphQL request runs in its span (telemetry.ts). */
+  tracing?: Tracing;
 }
 
-export function createHandler({ apollo, settings, log, newContext, draining, answers, generation, notReady, metrics }: HandlerParts) {
+export function createHandler({ apollo, settings, log, newContext, draining, answers, generation, notReady, metrics, tracing }: HandlerParts) {
   const maxBodyBytes = settings.limits.maxBodyBytes;
   const authorized = apiKeyCheck(settings.apiKeys);
   const explorer = createExplorer();
@@ -90,8 +93,9 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
     const kept = cacheKey ? answers!.get(cacheKey) : undefined;
     if (kept) {
       if (observed) Object.assign(observed, { operation: kept.operation, result: 'ok' });
-      res.writeHead(kept.status, { 'content-type': kept.contentType, 'content-length': Buffer.byteLength(kept.body), 'x-rungraph-answer': 'kept' });
-      return void res.end(kept.body);
+      const body = tracing ? tracing.withTraceId(kept.body) : kept.body;
+      res.writeHead(kept.status, { 'content-type': kept.contentType, 'content-length': Buffer.byteLength(body), 'x-rungraph-answer': 'kept' });
+      return void res.end(body);
     }
     const generationBefore = generation?.();
     const headers = new HeaderMap();
@@ -102,7 +106,7 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
     const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,100}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
     const deadline = Date.now() + settings.requestTimeoutMs;
     const context = newContext(requestId);
-    const response = await withCallContext({ requestId, deadline }, () =>
+    const response = await withCallContext({ requestId, deadline, tracer: tracing?.tracer }, () =>
       apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context }),
     );
     if (observed) Object.assign(observed, metrics!.outcome(context.operation));
@@ -136,16 +140,19 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
       res.end();
     }
   };
-  if (!metrics) return handle;
   // Timed to the end of the handler, when the answer is written; a listener per response would cost more than the count.
-  return async (req: IncomingMessage, res: ServerResponse) => {
-    const observed = metrics.startRequest();
-    try {
-      await handle(req, res, observed);
-    } finally {
-      metrics.finishRequest(observed);
-    }
-  };
+  const counted = !metrics
+    ? handle
+    : async (req: IncomingMessage, res: ServerResponse) => {
+        const observed = metrics.startRequest();
+        try {
+          await handle(req, res, observed);
+        } finally {
+          metrics.finishRequest(observed);
+        }
+      };
+  if (!tracing) return counted;
+  return (req: IncomingMessage, res: ServerResponse) => (isGraphQLPath(req) ? tracing.serve(req, res, counted) : counted(req, res));
 }
 
 /**

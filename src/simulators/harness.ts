@@ -50,6 +50,8 @@ export interface LoggedRequest {
   faulted: boolean;
   /** When it arrived (epoch ms). */
   at: number;
+  /** The W3C trace context the caller sent, if any (tests of tracing follow it across the call). */
+  traceparent?: string;
 }
 
 export interface SimulatorOptions {
@@ -153,7 +155,7 @@ export class SimulatorServer {
     }
     this.counts.set(route, (this.counts.get(route) ?? 0) + 1);
     const fault = this.takeFault(route);
-    this.log.push({ method: request.method, route, target: request.target, body: request.body.toString('utf8'), faulted: Boolean(fault && (fault.reset || fault.malformed || fault.status)), at: Date.now() });
+    this.log.push({ method: request.method, route, target: request.target, body: request.body.toString('utf8'), faulted: Boolean(fault && (fault.reset || fault.malformed || fault.status)), at: Date.now(), traceparent: header(req.headers.traceparent) });
     if (this.log.length > 5_000) this.log.splice(0, this.log.length - 5_000);
 
     const delay = this.latencyMs + (fault?.delayMs ?? 0);
@@ -178,6 +180,10 @@ export class SimulatorServer {
       send(res, { status: 500, body: { error: `simulator bug: ${(error as Error).message}` } });
     }
   }
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function matches(pattern: string | RegExp | undefined, route: string): boolean {

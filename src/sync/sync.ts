@@ -9,6 +9,7 @@
  * cycle leaves the index serving what it has (state FAILING, `lastError`), and the next cycle tries
  * again.
  */
+import { context as otelContext, ROOT_CONTEXT, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { withCallContext } from '../http/context';
 import { asGatewayError } from '../model/errors';
 import type { FeedSink, KnownRuns, RunFeed } from '../model/feed';
@@ -73,6 +74,8 @@ export class SourceSync {
     private readonly log: Logger,
     /** Absent (the embedded store): this process is the only one, and always runs the cycles. */
     private readonly gate?: SyncGate,
+    /** With tracing on: each cycle is a span (a trace of its own), its vendor calls children of it. */
+    private readonly tracer?: Tracer,
   ) {
     this.unwatch = gate?.watch((sourceId) => sourceId === this.id && this.gateChanged());
   }
@@ -231,8 +234,13 @@ export class SourceSync {
     const sweepDue = record?.backfilled && record.sweptAt !== null && startedAt - record.sweptAt >= this.settings.sweepHours * 3600;
     const kind = !record?.backfilled ? 'backfill' : sweepDue ? 'sweep' : 'refresh';
     if (kind === 'backfill') this.phase = 'backfilling';
+    // A root: a cycle belongs to no request, even when a request's work scheduled it.
+    const span = this.tracer?.startSpan(`sync ${kind}`, { root: true, attributes: { 'rungraph.source': this.id, 'rungraph.sync.cycle': kind } });
+    const traced = <T>(work: () => T): T => (span ? otelContext.with(trace.setSpan(ROOT_CONTEXT, span), work) : work());
+    // The lines below are written after the span's context is left; they name its trace themselves.
+    const traceFields = span ? { traceId: span.spanContext().traceId } : {};
     try {
-      await withCallContext({ requestId, deadline: Date.now() + CYCLE_DEADLINE_MS, lane: 'sync', onCall: () => (this.calls += 1) }, async () => {
+      await traced(() => withCallContext({ requestId, deadline: Date.now() + CYCLE_DEADLINE_MS, lane: 'sync', onCall: () => (this.calls += 1), tracer: this.tracer }, async () => {
         const [projects, hosts] = await Promise.all([this.source.listProjects(scope), this.source.info.capabilities.hosts ? this.source.listHosts(scope) : Promise.resolve([])]);
         this.store.setProjects(this.id, projects);
         this.store.setHosts(this.id, hosts);
@@ -243,11 +251,12 @@ export class SourceSync {
           const watermarks = await this.backfill(scope, kind === 'sweep', started);
           this.store.setSync(this.id, { backfilled: true, syncedAt: startedAt, sweptAt: startedAt, watermarks });
         }
-      });
+      }));
       const wasFailing = this.phase === 'failing';
       this.phase = 'running';
       this.lastError = null;
-      const fields = { source: this.id, cycle: kind, ms: Date.now() - started, calls: this.calls - callsBefore, indexedRuns: this.store.view(this.id).size };
+      const fields = { source: this.id, cycle: kind, ms: Date.now() - started, calls: this.calls - callsBefore, indexedRuns: this.store.view(this.id).size, ...traceFields };
+      span?.setAttributes({ 'rungraph.sync.outcome': 'ok', 'rungraph.sync.calls': fields.calls, 'rungraph.sync.indexed_runs': fields.indexedRuns });
       if (kind === 'backfill') this.log.info(fields, `run index ready for ${this.id}: ${fields.indexedRuns} runs in ${(fields.ms / 1000).toFixed(1)} s, ${fields.calls} vendor calls`);
       else if (kind === 'sweep' || wasFailing) this.log.info(fields, kind === 'sweep' ? 'run index swept' : 'run index sync recovered');
       for (const resolve of this.readyListeners.splice(0)) resolve();
@@ -255,13 +264,16 @@ export class SourceSync {
       const failure = asGatewayError(error, this.id);
       this.phase = 'failing';
       this.lastError = `${failure.code}: ${failure.message}`;
+      span?.setAttributes({ 'rungraph.sync.outcome': 'failed', 'rungraph.sync.calls': this.calls - callsBefore, 'error.type': failure.code });
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
       // Every replica reports the leader's failure from the shared record (cleared by the next success).
       if (this.gate) this.store.setSync(this.id, { ...(this.record ?? NO_RECORD), progress: null, lastError: this.lastError });
-      this.log.warn({ source: this.id, cycle: kind, code: failure.code, ms: Date.now() - started, calls: this.calls - callsBefore }, `run index ${kind} failed for ${this.id}; the index keeps serving what it has: ${failure.message}`);
+      this.log.warn({ source: this.id, cycle: kind, code: failure.code, ms: Date.now() - started, calls: this.calls - callsBefore, ...traceFields }, `run index ${kind} failed for ${this.id}; the index keeps serving what it has: ${failure.message}`);
     } finally {
       this.touchedDuringSweep = undefined;
       const cycle: SyncCycle = { source: this.id, kind, failed: this.phase === 'failing', seconds: (Date.now() - started) / 1000, calls: this.calls - callsBefore };
       for (const watcher of this.cycleWatchers) watcher(cycle);
+      span?.end();
     }
   }
 

@@ -105,6 +105,12 @@ function corpus(): Array<[string, unknown]> {
     ['metrics unknown key', { sources: [tr()], metrics: { prefix: 'x' } }],
     ['metrics path without a slash', { sources: [tr()], metrics: { path: 'metrics' } }],
     ['metrics enabled not boolean', { sources: [tr()], metrics: { enabled: 'yes' } }],
+    ['telemetry keys', { sources: [tr()], telemetry: { otlpEndpoint: 'http://collector:4318', serviceName: 'qa-graph', sampleRatio: 0.25 } }],
+    ['telemetry sampleRatio 0', { sources: [tr()], telemetry: { sampleRatio: 0 } }],
+    ['telemetry sampleRatio over 1', { sources: [tr()], telemetry: { sampleRatio: 1.5 } }],
+    ['telemetry sampleRatio as text', { sources: [tr()], telemetry: { sampleRatio: 'half' } }],
+    ['telemetry empty serviceName', { sources: [tr()], telemetry: { serviceName: '' } }],
+    ['telemetry unknown key', { sources: [tr()], telemetry: { endpoint: 'http://collector:4318' } }],
   ];
   // Every range edge, inside and out.
   const place: Record<string, (k: string, v: unknown) => unknown> = {
@@ -136,6 +142,7 @@ test('what a schema cannot say is left to the parser, and the schema is looser t
     { sources: [qac({ timeZone: 'Mars/Olympus' })] },
     { sources: [tr()], metrics: { apiKey: 'short' } },
     { sources: [tr()], metrics: { path: '/graphql' } },
+    { sources: [tr()], telemetry: { otlpEndpoint: 'collector:4318' } },
   ]) {
     expect({ parser: parses(raw), bySchema: valid(schema, raw) }).toEqual({ parser: false, bySchema: true });
   }

@@ -67,6 +67,11 @@ describe('config', () => {
     [{ sources: [source()], index: { enabled: 'yes' } }, 'index.enabled: must be true or false'],
     [{ sources: [source({ index: 'off' })] }, 'sources[0].index: false turns the run index off for this source'],
     [{ sources: [source()], server: { limits: { maxResponseBytes: 10 } } }, 'server.limits.maxResponseBytes: must be an integer from 1024'],
+    [{ sources: [source()], telemetry: { otlpEndpoint: 'collector:4318' } }, 'telemetry.otlpEndpoint: must be an http or https URL'],
+    [{ sources: [source()], telemetry: { otlpEndpoint: 'https://u:secret@collector:4318' } }, 'OTEL_EXPORTER_OTLP_HEADERS'],
+    [{ sources: [source()], telemetry: { sampleRatio: 2 } }, 'telemetry.sampleRatio: must be a number from 0 to 1'],
+    [{ sources: [source()], telemetry: { serviceName: ' ' } }, 'telemetry.serviceName: must be a non-empty string'],
+    [{ sources: [source()], telemetry: { endpoint: 'http://c:4318' } }, 'telemetry.endpoint: unknown key (allowed: otlpEndpoint, serviceName, sampleRatio)'],
   ])('%j is refused: %s', (raw, expected) => {
     expect(problemsOf(raw).join('\n')).toContain(expected);
   });
@@ -91,6 +96,16 @@ describe('config', () => {
     const config = parseConfig({ index: { enabled: false, path: '/var/lib/rungraph', refreshSeconds: 5, budgetShare: 0.25, sweepHours: 6 }, sources: [source({ index: false })] }, 't', env);
     expect(config.index).toEqual({ enabled: false, path: '/var/lib/rungraph', refreshSeconds: 5, budgetShare: 0.25, sweepHours: 6 });
     expect(config.sources[0].index).toBe(false);
+  });
+
+  test('telemetry: off by default; the endpoint, service name and sample ratio as given', () => {
+    const env = { TESTRAIL_API_KEY: 'k', COLLECTOR: 'http://otel.internal:4318' };
+    expect(parseConfig({ sources: [source()] }, 't', env).telemetry).toEqual({ sampleRatio: 1 });
+    expect(parseConfig({ telemetry: { otlpEndpoint: '${COLLECTOR}/', serviceName: 'qa-graph', sampleRatio: 0.1 }, sources: [source()] }, 't', env).telemetry).toEqual({
+      otlpEndpoint: 'http://otel.internal:4318',
+      serviceName: 'qa-graph',
+      sampleRatio: 0.1,
+    });
   });
 
   test('a number may come from the environment, where every value is a string', () => {

@@ -11,6 +11,7 @@ import { startGateway, type Gateway } from '../../src/server/app';
 import { DEFAULT_INDEX, DEFAULT_METRICS, type IndexConfig, type MetricsConfig, type ServerSettings } from '../../src/server/config';
 import { GatewayMetrics } from '../../src/server/metrics';
 import { feedOf, identities } from '../../src/server/feeds';
+import type { TracingOptions } from '../../src/server/telemetry';
 import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../../src/sources/registry';
 import { SharedBudgets } from '../../src/http/traffic';
@@ -61,6 +62,8 @@ export interface StackOptions {
    * stack waits until every indexed source is backfilled. Off when absent: every read is live.
    */
   index?: Partial<IndexConfig> & { off?: string[]; waitForBackfill?: boolean };
+  /** Tracing on with these destinations (e.g. an in-memory exporter's processor); off when absent. */
+  telemetry?: TracingOptions;
   /**
    * Another gateway in front of that stack's simulators (a replica): no simulator of its own, the
    * same source configs; its `stop()` stops only this gateway.
@@ -145,6 +148,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     server: options.server,
     metrics,
     index: index && { ...index, feedOf, identityOf: identities(configs) },
+    telemetry: options.telemetry,
   });
   if (index && index.waitForBackfill !== false) await Promise.all([...gateway.syncs.values()].map((s) => s.ready()));
   return {
