@@ -4,7 +4,7 @@
  * off, one with both on (Prometheus scraped once per round, as a scraper would); each round
  * measures both, in alternating order, so drift on a shared machine falls on both alike.
  *
- *   npm run bench:ops -- [--rounds 8] [--seconds 2] [--concurrency 32]
+ *   npm run bench:ops -- [--rounds 8] [--seconds 2] [--concurrency 32] [--no-tracing]
  *
  * Scenarios, each at `--concurrency` connections:
  *   computed  the Dashboard operation (25 runs from three sources, with project and host), INDEXED,
@@ -124,10 +124,11 @@ async function main(): Promise<number> {
   const concurrency = numberFlag(argv, 'concurrency', 32, 1, 64);
   mirrorSchema();
   const demo = await startDemo();
-  const tracing = await startTracing();
+  // --no-tracing: metrics alone, to tell the two costs apart.
+  const tracing = process.argv.includes('--no-tracing') ? undefined : await startTracing();
   const off = await contender(demo, false, undefined);
   const on = await contender(demo, true, tracing);
-  const measured = tracing ? 'metrics and tracing' : 'metrics only (no tracing hook in this branch)';
+  const measured = tracing ? 'metrics and tracing' : 'metrics only (--no-tracing)';
   const body = JSON.stringify({ query: dashboardQuery(), variables: { first: 25 } });
   const targets: Array<[string, boolean]> = [];
   const results: Record<string, unknown> = {};

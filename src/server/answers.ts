@@ -13,7 +13,10 @@ interface Entry {
   at: number;
   status: number;
   contentType: string;
-  body: string;
+  /** Encoded once, so serving it again copies nothing. */
+  body: Buffer;
+  /** Byte offset of the 32 hex digits of `extensions.traceId` in `body` (tracing on), else -1: each request puts its own there. */
+  traceIdAt: number;
   /** The operation's metrics label (metrics.ts), so a kept answer is counted under its name. */
   operation: string;
 }
@@ -48,7 +51,8 @@ export class AnswerCache {
     return entry;
   }
 
-  set(key: string, generation: number, status: number, contentType: string, body: string, operation = 'other'): void {
+  /** `traceIdAt`: where in `body` (a string index) the trace id's digits start, or -1. */
+  set(key: string, generation: number, status: number, contentType: string, body: string, operation = 'other', traceIdAt = -1): void {
     if (body.length > this.maxBytes || generation !== this.generation()) return;
     if (this.seen.get(key) !== generation) {
       this.seen.set(key, generation);
@@ -56,7 +60,8 @@ export class AnswerCache {
       return;
     }
     this.seen.delete(key);
-    this.entries.set(key, { generation, at: Date.now(), status, contentType, body, operation });
+    const at = traceIdAt < 0 ? -1 : Buffer.byteLength(body.slice(0, traceIdAt));
+    this.entries.set(key, { generation, at: Date.now(), status, contentType, body: Buffer.from(body), traceIdAt: at, operation });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 }

@@ -93,9 +93,9 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
     const kept = cacheKey ? answers!.get(cacheKey) : undefined;
     if (kept) {
       if (observed) Object.assign(observed, { operation: kept.operation, result: 'ok' });
-      const body = tracing ? tracing.withTraceId(kept.body) : kept.body;
-      res.writeHead(kept.status, { 'content-type': kept.contentType, 'content-length': Buffer.byteLength(body), 'x-rungraph-answer': 'kept' });
-      return void res.end(body);
+      res.writeHead(kept.status, { 'content-type': kept.contentType, 'content-length': kept.body.length, 'x-rungraph-answer': 'kept' });
+      if (tracing && kept.traceIdAt >= 0) return tracing.endKept(req, res, kept.body, kept.traceIdAt);
+      return void res.end(kept.body);
     }
     const generationBefore = generation?.();
     const headers = new HeaderMap();
@@ -106,9 +106,8 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
     const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,100}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
     const deadline = Date.now() + settings.requestTimeoutMs;
     const context = newContext(requestId);
-    const response = await withCallContext({ requestId, deadline, tracer: tracing?.tracer }, () =>
-      apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context }),
-    );
+    const execute = () => withCallContext({ requestId, deadline, tracer: tracing?.tracer }, () => apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context }));
+    const response = await (tracing ? tracing.within(req, execute) : execute());
     if (observed) Object.assign(observed, metrics!.outcome(context.operation));
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.setHeader('x-request-id', requestId);
@@ -119,7 +118,8 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
       const size = Buffer.byteLength(response.body.string);
       // A mutation's answer is never replaced: it may report a write that happened.
       if (size > settings.limits.maxResponseBytes && context.operation.type !== 'mutation') {
-        log.warn({ requestId, bytes: size, limit: settings.limits.maxResponseBytes }, 'response over server.limits.maxResponseBytes, not sent');
+        // After the traced execution: the trace id is named here, not by the log's mixin.
+        log.warn({ requestId, traceId: tracing?.traceIdOf(req), bytes: size, limit: settings.limits.maxResponseBytes }, 'response over server.limits.maxResponseBytes, not sent');
         if (observed) observed.result = 'error';
         return sendJson(res, 400, {
           errors: [
@@ -132,7 +132,8 @@ export function createHandler({ apollo, settings, log, newContext, draining, ans
       }
       // Kept only when every read came from the index (none went to a vendor) and nothing failed.
       if (cacheKey && generationBefore !== undefined && context.operation.type === 'query' && res.statusCode === 200 && context.reads.wentLive?.(context.scope) === false && !response.body.string.includes('"errors":')) {
-        answers!.set(cacheKey, generationBefore, res.statusCode, String(res.getHeader('content-type') ?? 'application/json'), response.body.string, observed?.operation);
+        const body = response.body.string;
+        answers!.set(cacheKey, generationBefore, res.statusCode, String(res.getHeader('content-type') ?? 'application/json'), body, observed?.operation, tracing ? tracing.traceIdIndex(body) : -1);
       }
       res.end(response.body.string);
     } else {
