@@ -160,9 +160,9 @@ export class Tracing implements Service {
   }
 
   /**
-   * Sends a kept answer with this request's trace id in place of the one it was kept with: one
-   * copy of the encoded answer with the 32 digits written over (a single write; writing the parts
-   * around the id separately measured slower).
+   * Sends a kept answer with this request's trace id in place of the one it was kept with: the
+   * parts around the id go as they are and the id between them, corked into one write (profiled
+   * cheaper than writing over a 10 KB copy, which allocates a fresh buffer every request).
    */
   endKept(req: IncomingMessage, res: ServerResponse, body: Buffer, traceIdAt: number): void {
     const ctx = requestContexts.get(req);
@@ -170,10 +170,10 @@ export class Tracing implements Service {
     const traceId = span?.spanContext().traceId;
     if (!span || !traceId || !isSpanContextValid(span.spanContext())) return void res.end(body);
     span.setAttribute('rungraph.answer', 'kept');
-    const copy = Buffer.allocUnsafe(body.length);
-    body.copy(copy);
-    copy.write(traceId, traceIdAt, 'latin1');
-    res.end(copy);
+    res.cork();
+    res.write(body.subarray(0, traceIdAt));
+    res.write(Buffer.from(traceId, 'latin1'));
+    res.end(body.subarray(traceIdAt + 32));
   }
 
   async stop(): Promise<void> {
