@@ -56,7 +56,8 @@ import { SOURCE_KINDS } from '../src/sources/registry';
 import type { SourceConfig } from '../src/sources/config';
 import type { SourceSync } from '../src/sync/sync';
 import { TestRailSimulator, TESTRAIL_DEMO_USER } from '../src/simulators/testrail';
-import { mirrorSchema, numberFlag, percentile, round, stringFlag, table, writeArtifact } from './stack';
+import { maxInWindow } from '../src/simulators/harness';
+import { mirrorSchema, numberFlag, percentile, printTargets, round, runBench, stringFlag, table, writeArtifact } from './stack';
 
 /** The issue's query, as it gives it. */
 const ISSUE_QUERY = '{ runs(first: 20) { nodes { id name status conclusion createdAt counts { total passed failed } project { name } } } }';
@@ -209,18 +210,6 @@ async function testrail(baseUrl: string, method: string, body?: Record<string, u
   return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, unknown>) : null };
 }
 
-/** The most timestamps in any window `[t, t + windowMs)`; a densest window always starts at one of them. */
-function maxInWindow(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let j = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    if (j < i) j = i;
-    while (j < sorted.length && sorted[j] - sorted[i] < windowMs) j++;
-    best = Math.max(best, j - i);
-  }
-  return best;
-}
 
 interface Mem {
   rssMB: number;
@@ -620,18 +609,11 @@ async function main(): Promise<number> {
   if (scenario === 'all' || scenario === 'freshness') results.freshness = await freshness(latency, targets);
   if (scenario === 'all' || scenario === 'scale') results.scale = await scale(quick, targets);
 
-  console.log(`\ntargets (${s(performance.now() - started)} s in all):`);
-  for (const [text, pass] of targets) console.log(`  ${pass ? 'PASS' : 'FAIL'}  ${text}`);
+  const held = printTargets(targets, `targets (${s(performance.now() - started)} s in all):`);
   const path = writeArtifact(`bench-index-targets${quick ? '-quick' : ''}${scenario === 'all' ? '' : `-${scenario}`}.json`, { ...results, targets });
   console.log(`\nresults: ${path}`);
   await agent.close();
-  return targets.every(([, pass]) => pass) ? 0 : 1;
+  return held ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(2);
-  },
-);
+runBench(main);

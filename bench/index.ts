@@ -31,7 +31,7 @@ import { silentLogger } from '../src/server/log';
 import { SOURCE_KINDS } from '../src/sources/registry';
 import type { SourceConfig } from '../src/sources/config';
 import { TestRailSimulator, TESTRAIL_DEMO_USER } from '../src/simulators/testrail';
-import { mirrorSchema, numberFlag, percentile, round, table, writeArtifact } from './stack';
+import { mirrorSchema, numberFlag, percentile, printTargets, round, runBench, table, writeArtifact, type Target } from './stack';
 
 const ISSUE_QUERY = '{ runs(first: 20) { nodes { id name status conclusion createdAt counts { total passed failed } project { name } } } }';
 const PEER_QUERY = '{ runs(first: 10) { nodes { id name project { name } } } }';
@@ -151,7 +151,7 @@ async function main(): Promise<number> {
   const postgres = (at >= 0 ? argv[at + 1] : undefined) ?? process.env.RUNGRAPH_BENCH_POSTGRES ?? process.env.RUNGRAPH_TEST_POSTGRES;
   const noPostgres = argv.includes('--no-postgres');
   mirrorSchema();
-  const targets: Array<[string, boolean]> = [];
+  const targets: Target[] = [];
 
   // scale
   const scale: Array<(string | number)[]> = [];
@@ -240,18 +240,11 @@ async function main(): Promise<number> {
     if (!noPostgres) targets.push(['PostgreSQL store column: not run (no PostgreSQL URL)', false]);
   }
 
-  console.log('\ntargets:');
-  for (const [text, pass] of targets) console.log(`  ${pass ? 'PASS' : 'FAIL'}  ${text}`);
+  const held = printTargets(targets);
   const path = writeArtifact('bench-index.json', { at: new Date().toISOString(), latency, queries, concurrency, seconds, scale, indexedP50, liveP50, trivial, indexedRps, repeatedRps, stores, targets });
   console.log(`\nresults: ${path}`);
   await agent.close();
-  return targets.every(([, pass]) => pass) ? 0 : 1;
+  return held ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(2);
-  },
-);
+runBench(main);

@@ -29,7 +29,7 @@ import { silentLogger } from '../src/server/log';
 import { GatewayMetrics } from '../src/server/metrics';
 import { startDemo, type Demo } from '../src/simulators/demo';
 import { SOURCE_KINDS } from '../src/sources/registry';
-import { dashboardQuery, mirrorSchema, numberFlag, round, table, writeArtifact } from './stack';
+import { dashboardQuery, mirrorSchema, numberFlag, printTargets, round, runBench, table, writeArtifact, type Target } from './stack';
 
 /**
  * TRACING — the TRACES branch plugs in here. Return what the "on" gateway needs for OpenTelemetry
@@ -130,7 +130,7 @@ async function main(): Promise<number> {
   const on = await contender(demo, true, tracing);
   const measured = tracing ? 'metrics and tracing' : 'metrics only (--no-tracing)';
   const body = JSON.stringify({ query: dashboardQuery(), variables: { first: 25 } });
-  const targets: Array<[string, boolean]> = [];
+  const targets: Target[] = [];
   const results: Record<string, unknown> = {};
 
   for (const [scenario, unique] of [['computed', true], ['kept', false]] as const) {
@@ -163,21 +163,14 @@ async function main(): Promise<number> {
     results[scenario] = { rows, ratio, series };
   }
 
-  console.log('\ntargets:');
-  for (const [text, pass] of targets) console.log(`  ${pass ? 'PASS' : 'FAIL'}  ${text}`);
+  const held = printTargets(targets);
   const path = writeArtifact('bench-observability.json', { at: new Date().toISOString(), rounds, seconds, concurrency, measured, results, targets });
   console.log(`\nresults: ${path}`);
   await Promise.all([off.gateway.stop(1000), on.gateway.stop(1000)]);
   await tracing?.stop?.();
   await demo.stop();
   await agent.close();
-  return targets.every(([, pass]) => pass) ? 0 : 1;
+  return held ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(2);
-  },
-);
+runBench(main);

@@ -149,3 +149,24 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly (s
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A bench target: what was measured against what, and whether it held. */
+export type Target = [text: string, pass: boolean];
+
+/** Prints the targets under `heading` and answers whether every one held. */
+export function printTargets(targets: readonly Target[], heading = 'targets:'): boolean {
+  console.log(`\n${heading}`);
+  for (const [text, pass] of targets) console.log(`  ${pass ? 'PASS' : 'FAIL'}  ${text}`);
+  return targets.every(([, pass]) => pass);
+}
+
+/** Runs a bench's main: exits with its code (0 every target held, 1 one missed), 2 on a crash. */
+export function runBench(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(2);
+    },
+  );
+}

@@ -35,7 +35,7 @@ import { silentLogger } from '../src/server/log';
 import { tracingOptions } from '../src/server/telemetry';
 import { startDemo, type Demo } from '../src/simulators/demo';
 import { SOURCE_KINDS } from '../src/sources/registry';
-import { dashboardQuery, mirrorSchema, numberFlag, round, table, writeArtifact } from './stack';
+import { dashboardQuery, mirrorSchema, numberFlag, printTargets, round, runBench, table, writeArtifact, type Target } from './stack';
 
 /** The collector's stand-in, run as a child process: reads each export whole, answers 200, and tells its counts on GET /counts. */
 const SINK = `
@@ -128,7 +128,7 @@ async function main(): Promise<number> {
   const indexed = { off: await gateway(demo, true, undefined, sample), on: await gateway(demo, true, sink.endpoint, sample) };
   const live = { off: await gateway(demo, false, undefined, sample), on: await gateway(demo, false, sink.endpoint, sample) };
   const body = JSON.stringify({ query: dashboardQuery(), variables: { first: 25 } });
-  const targets: Array<[string, boolean]> = [];
+  const targets: Target[] = [];
   const results: Record<string, unknown> = {};
 
   const scenarios = [
@@ -163,21 +163,14 @@ async function main(): Promise<number> {
     results[scenario] = { rows, ratio, exported };
   }
 
-  console.log('\ntargets:');
-  for (const [text, pass] of targets) console.log(`  ${pass ? 'PASS' : 'FAIL'}  ${text}`);
+  const held = printTargets(targets);
   const path = writeArtifact('bench-tracing.json', { at: new Date().toISOString(), rounds, seconds, concurrency, sample, results, targets });
   console.log(`\nresults: ${path}`);
   await Promise.all([indexed.off, indexed.on, live.off, live.on].map((g) => g.stop(1000)));
   sink.stop();
   await demo.stop();
   await agent.close();
-  return targets.every(([, pass]) => pass) ? 0 : 1;
+  return held ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(2);
-  },
-);
+runBench(main);

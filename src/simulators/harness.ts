@@ -215,3 +215,20 @@ export function basicCredentials(headers: IncomingMessage['headers']): { usernam
   if (colon < 0) return null;
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
+
+/**
+ * The most timestamps (e.g. a simulator log's `at`) in any window `[t, t + windowMs)`: what a
+ * vendor counting requests per window would see at its busiest. A densest window always starts at
+ * one of them.
+ */
+export function maxInWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let j = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    if (j < i) j = i;
+    while (j < sorted.length && sorted[j] - sorted[i] < windowMs) j++;
+    best = Math.max(best, j - i);
+  }
+  return best;
+}

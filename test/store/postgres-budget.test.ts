@@ -15,16 +15,15 @@
  *   PostgreSQL is back, where its takes then go. Unreachable at start: the whole budget locally
  *   (no replica count known yet), one line each way.
  */
-import { Writable } from 'node:stream';
 import { encodeId } from '../../src/graph/ids';
 import { SharedBudgets } from '../../src/http/traffic';
 import { startGateway, type Gateway } from '../../src/server/app';
 import { DEFAULT_INDEX } from '../../src/server/config';
 import { feedOf, identities } from '../../src/server/feeds';
-import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../../src/sources/registry';
+import { maxInWindow } from '../../src/simulators/harness';
 import { DEMO_IDS, TestRailSimulator, TESTRAIL_DEMO_USER } from '../../src/simulators/testrail';
-import { describePostgres, freshDatabase, sql, TcpProxy, until } from './postgres-helpers';
+import { describePostgres, jsonLog, freshDatabase, sql, TcpProxy, until } from './postgres-helpers';
 
 interface Replica {
   gateway: Gateway;
@@ -32,16 +31,7 @@ interface Replica {
 }
 
 async function replica(config: SourceConfig, postgres: string, options: { requestTimeoutMs: number; indexed: boolean }): Promise<Replica> {
-  const logs: Replica['logs'] = [];
-  const log = createLogger({
-    level: 'info',
-    destination: new Writable({
-      write(chunk, _enc, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
-        done();
-      },
-    }) as never,
-  });
+  const { log, logs } = jsonLog();
   const budgets = new SharedBudgets();
   const gateway = await startGateway({
     sources: [SOURCE_KINDS[config.kind]!.create({ ...config, policy: { ...config.policy, syncShare: DEFAULT_INDEX.budgetShare, budgets } }, log)],
@@ -63,18 +53,6 @@ async function lookup(gateway: Gateway, id: string): Promise<{ ok: boolean; code
   return { ok: false, code: body.errors?.[0]?.extensions?.code, message: body.errors?.[0]?.message };
 }
 
-/** The most timestamps in any window `[t, t + windowMs)` (as bench/index-targets.ts counts them). */
-function maxInWindow(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let j = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    if (j < i) j = i;
-    while (j < sorted.length && sorted[j] - sorted[i] < windowMs) j++;
-    best = Math.max(best, j - i);
-  }
-  return best;
-}
 
 const rateMessages = (r: Replica) => r.logs.filter((l) => /^rate budget:/.test(l.msg)).map((l) => l.msg);
 

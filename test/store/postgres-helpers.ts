@@ -10,7 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Client } from 'pg';
+import { Writable } from 'node:stream';
 import type { Logger } from '../../src/model/source';
+import { createLogger } from '../../src/server/log';
 import type { Run } from '../../src/model/types';
 
 export const PG_URL = process.env.RUNGRAPH_TEST_POSTGRES;
@@ -119,6 +121,21 @@ export class TcpProxy {
 }
 
 /** A logger that keeps every line, to assert on. */
+/** A gateway's own JSON logger (pino, as in production), every line it writes parsed into `logs`. */
+export function jsonLog(): { log: Logger; logs: Array<{ msg: string; level: number; [k: string]: unknown }> } {
+  const logs: Array<{ msg: string; level: number; [k: string]: unknown }> = [];
+  const log = createLogger({
+    level: 'info',
+    destination: new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
+        done();
+      },
+    }) as never,
+  });
+  return { log, logs };
+}
+
 export function recordingLog(): Logger & { lines: Array<{ level: string; fields: Record<string, unknown>; message: string }>; messages(level?: string): string[] } {
   const lines: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
   const at = (level: string) => (fields: Record<string, unknown>, message: string) => void lines.push({ level, fields, message });

@@ -8,20 +8,18 @@
  * with a refresh from the stored watermarks, not a second backfill; a run added at the vendor
  * meanwhile reaches every replica once. A leader that stops hands over within a couple of polls.
  */
-import { Writable } from 'node:stream';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, type Gateway } from '../../src/server/app';
 import { DEFAULT_INDEX } from '../../src/server/config';
 import { feedOf, identities } from '../../src/server/feeds';
-import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../../src/sources/registry';
 import { EnterpriseTesterSimulator, ET_DEMO_USER } from '../../src/simulators/enterprise-tester';
 import { DEMO_IDS, TestRailSimulator, TESTRAIL_DEMO_USER } from '../../src/simulators/testrail';
 import { lockKey } from '../../src/sync/leader';
 import { LOCK_CLASS_LEADER } from '../../src/store/postgres-schema';
-import { describePostgres, freshDatabase, sql, terminate, until } from './postgres-helpers';
+import { describePostgres, jsonLog, freshDatabase, sql, terminate, until } from './postgres-helpers';
 
 interface Replica {
   gateway: Gateway;
@@ -36,16 +34,7 @@ async function gql(gateway: Gateway, query: string, variables?: Record<string, u
 }
 
 async function replica(configs: SourceConfig[], index: { postgres?: string; path?: string; refreshSeconds: number }): Promise<Replica> {
-  const logs: Replica['logs'] = [];
-  const log = createLogger({
-    level: 'info',
-    destination: new Writable({
-      write(chunk, _enc, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
-        done();
-      },
-    }) as never,
-  });
+  const { log, logs } = jsonLog();
   const sources = configs.map((c) => SOURCE_KINDS[c.kind]!.create(c, log));
   const gateway = await startGateway({
     sources,

@@ -10,15 +10,13 @@
  *   loss once and the recovery once, and afterwards the queued change reaches PostgreSQL and the
  *   other replica, the sync resumes, and both replicas equal the vendor.
  */
-import { Writable } from 'node:stream';
 import { startGateway, type Gateway } from '../../src/server/app';
 import { DEFAULT_INDEX } from '../../src/server/config';
 import { feedOf, identities } from '../../src/server/feeds';
-import { createLogger } from '../../src/server/log';
 import { SOURCE_KINDS, type SourceConfig } from '../../src/sources/registry';
 import { TestRailSimulator, TESTRAIL_DEMO_USER } from '../../src/simulators/testrail';
 import { SCHEMA_VERSION } from '../../src/store/postgres-schema';
-import { describePostgres, freshDatabase, sql, TcpProxy, until } from './postgres-helpers';
+import { describePostgres, jsonLog, freshDatabase, sql, TcpProxy, until } from './postgres-helpers';
 
 interface Replica {
   gateway: Gateway;
@@ -26,16 +24,7 @@ interface Replica {
 }
 
 async function replica(config: SourceConfig, postgres: string, refreshSeconds = 2): Promise<Replica> {
-  const logs: Replica['logs'] = [];
-  const log = createLogger({
-    level: 'info',
-    destination: new Writable({
-      write(chunk, _enc, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
-        done();
-      },
-    }) as never,
-  });
+  const { log, logs } = jsonLog();
   const gateway = await startGateway({
     sources: [SOURCE_KINDS[config.kind]!.create(config, log)],
     log,
